@@ -1,0 +1,1 @@
+"""Practices, staff accounts, roles, sign-in sessions and API tokens."""

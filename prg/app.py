@@ -1,0 +1,104 @@
+"""The composition root: every route, the policies around them, and the database's lifetime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Request, Router, get
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from piccolo.querystring import QueryString
+
+from prg import db
+from prg.accounts.controllers import AdminController, AuthController, PracticeController
+from prg.accounts.schemas import PracticeOut
+from prg.accounts.services import practices_of
+from prg.audit.controllers import AuditController
+from prg.errors import DomainError
+from prg.members.controllers import MemberController
+from prg.problems import EXCEPTION_HANDLERS, problem
+from prg.settings import Settings, get_settings
+from prg.web import StaffAuthentication, add_security_headers, practice_guard, provide_practice
+
+
+@get("/livez", opt={"exclude_from_auth": True}, tags=["health"], include_in_schema=True)
+async def livez() -> dict[str, str]:
+    """The process answers. Touches nothing else."""
+    return {"status": "ok"}
+
+
+@get("/healthz", opt={"exclude_from_auth": True}, tags=["health"])
+async def healthz() -> dict[str, str]:
+    """The database answers."""
+    try:
+        await db.current_engine().run_querystring(QueryString("SELECT 1"))
+    except Exception as exc:  # any driver failure means unhealthy
+        raise DatabaseDown("The database did not answer.") from exc
+    return {"status": "ok", "database": db.current_engine().engine_type}
+
+
+class DatabaseDown(DomainError):
+    status = 503
+    title = "Service unavailable"
+    slug = "database-unavailable"
+
+
+def practice_router() -> Router:
+    return Router(
+        path="/api/practices/{ods_code:str}",
+        route_handlers=[PracticeController, MemberController, AuditController],
+        guards=[practice_guard],
+        dependencies={"practice": Provide(provide_practice, sync_to_thread=False)},
+    )
+
+
+@get("/api/practices", tags=["practice"])
+async def my_practices(request: Request) -> list[PracticeOut]:
+    """The practices where the caller has a role."""
+    return await practices_of(request.auth.user_id)
+
+
+def create_app(settings: Settings | None = None, *, manage_engine: bool = True) -> Litestar:
+    """Build the application. With `manage_engine` the app opens the configured database on start
+    (and its connection pool on PostgreSQL); tests that bind their own engine still get the pool."""
+    settings = settings or get_settings()
+    logging.getLogger("prg").setLevel(settings.log_level.upper())
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        engine = db.current_engine()
+        await db.prepare(engine)
+        await db.start_pool(engine, settings.pg_pool_max)
+        try:
+            yield
+        finally:
+            await db.close_pool(engine)
+
+    cors = CORSConfig(allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+                      allow_credentials=True) if settings.cors_origins.strip() else None
+    return Litestar(
+        route_handlers=[livez, healthz, my_practices, AuthController, AdminController, practice_router()],
+        lifespan=[lifespan],
+        middleware=[DefineMiddleware(StaffAuthentication, exclude=[r"^/schema"])],
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_security_headers],
+        cors_config=cors,
+        request_max_body_size=settings.max_upload_bytes + 100_000,
+        openapi_config=OpenAPIConfig(
+            title="PRG toolkit API", version="0.1.0", path="/schema",
+            components=Components(security_schemes={
+                "token": SecurityScheme(type="http", scheme="bearer", description="A personal API token"),
+                "session": SecurityScheme(type="apiKey", name="prg_session", security_scheme_in="cookie"),
+            }),
+            security=[{"token": []}, {"session": []}],
+        ),
+        debug=False,
+    )
+
+
+__all__ = ["create_app", "problem"]

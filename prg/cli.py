@@ -1,0 +1,168 @@
+"""The `prg` command: serve, migrate, demo, practice add, user add, token create."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+import msgspec
+
+from prg import db
+from prg.settings import get_settings
+
+T = TypeVar("T")
+
+
+def run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run one piece of async work against the configured database."""
+
+    async def main() -> T:
+        await db.prepare(db.current_engine())
+        return await work()
+
+    return asyncio.run(main())
+
+
+def _fail_on_domain_error(func):
+    from functools import wraps
+
+    from prg.errors import DomainError
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DomainError as exc:
+            details = "; ".join(f"{e.field or e.column or ''} {e.message}".strip() for e in exc.errors)
+            raise click.ClickException(exc.detail + (f" ({details})" if details else "")) from exc
+        except msgspec.ValidationError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """The patient participation toolkit for GP practices."""
+    logging.basicConfig(level=get_settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    run(db.migrate)
+    click.echo("Database is up to date.")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default PRG_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default PRG_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Apply pending migrations, then serve the application."""
+    import uvicorn
+
+    from prg.app import create_app
+
+    settings = get_settings()
+    run(db.migrate)
+    # The access log is off: URLs can carry search terms, which may be patients' names.
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, access_log=False,
+                proxy_headers=True, log_level=settings.log_level.lower())
+
+
+@main.command()
+@click.option("--serve/--no-serve", "then_serve", default=False, help="Start the server afterwards.")
+@click.pass_context
+@_fail_on_domain_error
+def demo(ctx: click.Context, then_serve: bool) -> None:
+    """Create the demo practice (Y90001) with a PRG, and print the manager's sign-in."""
+    from prg.demo import load_demo
+
+    run(db.migrate)
+    email, password = run(load_demo)
+    settings = get_settings()
+    click.echo("\nDemo practice Y90001 is ready.")
+    click.echo(f"  Sign in as:  {email}")
+    click.echo(f"  Password:    {password}")
+    click.echo(f"  API:         http://{settings.host}:{settings.port}/api/practices/Y90001/members")
+    click.echo(f"  API docs:    http://{settings.host}:{settings.port}/schema\n")
+    if then_serve:
+        ctx.invoke(serve)
+
+
+@main.group()
+def practice() -> None:
+    """Practices."""
+
+
+@practice.command("add")
+@click.option("--ods", required=True, help="ODS code, e.g. A81001.")
+@click.option("--name", required=True)
+@click.option("--postcode", default="")
+@click.option("--list-size", type=int, default=None)
+@_fail_on_domain_error
+def practice_add(ods: str, name: str, postcode: str, list_size: int | None) -> None:
+    """Add a practice."""
+    from prg.accounts import schemas, services
+
+    data = msgspec.convert({"ods_code": ods, "name": name, "postcode": postcode, "list_size": list_size},
+                           schemas.PracticeIn)
+    created = run(lambda: services.create_practice(data, actor=None))
+    click.echo(f"Added practice {created.ods_code} {created.name}.")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default="")
+@click.option("--admin", is_flag=True, help="A host administrator (creates practices and accounts).")
+@click.option("--practice", "ods", default=None, help="Give a role at this practice (ODS code).")
+@click.option("--role", type=click.Choice(["viewer", "staff", "manager"]), default="staff")
+@_fail_on_domain_error
+def user_add(email: str, password: str, display_name: str, admin: bool, ods: str | None, role: str) -> None:
+    """Add a staff account, optionally with a role at a practice."""
+    from prg.accounts import schemas, services
+
+    data = msgspec.convert({"email": email, "password": password, "display_name": display_name, "is_admin": admin},
+                           schemas.UserIn)
+
+    async def work() -> None:
+        await services.create_user(data, actor=None)
+        if ods:
+            await services.grant_role(await services.practice_id_for(ods), email, role, None)
+
+    run(work)
+    click.echo(f"Added {email}" + (f" as {role} at {ods.upper()}" if ods else "") + ".")
+
+
+@main.group()
+def token() -> None:
+    """Personal API tokens."""
+
+
+@token.command("create")
+@click.option("--email", required=True, help="The account the token acts for.")
+@click.option("--name", required=True, help="What the token is for, e.g. 'monthly export script'.")
+@_fail_on_domain_error
+def token_create(email: str, name: str) -> None:
+    """Create an API token and print it (only this once)."""
+    from prg.accounts import services
+    from prg.accounts.tables import StaffUser
+    from prg.errors import NotFound
+
+    async def work():
+        row = await StaffUser.select(StaffUser.id).where(StaffUser.email == email.lower()).first()
+        if row is None:
+            raise NotFound(f"No account for {email}.")
+        return await services.create_token(row["id"], name, actor=None)
+
+    created = run(work)
+    click.echo(created.secret)

@@ -1,0 +1,1 @@
+"""The PRG register: members, their characteristics, consent records, import and data-protection operations."""

@@ -1,0 +1,72 @@
+"""Every setting of the application, read once from the environment.
+
+Each field of `Settings` is an environment variable named `PRG_<FIELD>` in upper case, and each is
+documented in docs/configuration.md (a test fails when one is not). Nothing else reads os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the data live: `sqlite:///relative/or/absolute/path.sqlite3` or `postgresql://user@host/db`.
+    database_url: str = "sqlite:///var/prg.sqlite3"
+    # SQLite waits this long (seconds) for another writer's lock before failing a query.
+    sqlite_busy_timeout: float = 10.0
+    # Largest number of PostgreSQL connections one server process keeps open.
+    pg_pool_max: int = 10
+    # Session cookie `Secure` flag: `auto` sets it when the request came over HTTPS.
+    cookie_secure: str = "auto"
+    # A signed-in browser session ends after this many hours without a request.
+    session_idle_hours: float = 8.0
+    # ... and after this many hours whatever happens.
+    session_max_hours: float = 24.0
+    # Failed sign-ins for one e-mail address within the window before sign-in is refused for the window.
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    # Largest upload accepted, in bytes (checked before a file is parsed).
+    max_upload_bytes: int = 20_000_000
+    # Largest number of data rows one register import may hold.
+    max_import_rows: int = 20_000
+    # Address and port for `prg serve`.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Browser origins allowed to call the API from another site (comma-separated); empty keeps CORS closed.
+    cors_origins: str = ""
+    # Application log level (DEBUG, INFO, WARNING, ERROR). Logs never carry patients' personal data.
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _coerce(value: str, kind: type, name: str) -> object:
+    try:
+        if kind is bool:
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return kind(value)
+    except ValueError as exc:
+        raise ValueError(f"setting PRG_{name.upper()}={value!r} is not a valid {kind.__name__}") from exc
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = environ.get(f"PRG_{f.name.upper()}")
+        if raw is not None:
+            values[f.name] = _coerce(raw, type(f.default), f.name)
+    settings = Settings(**values)
+    if settings.cookie_secure not in {"auto", "true", "false"}:
+        raise ValueError("setting PRG_COOKIE_SECURE must be auto, true or false")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

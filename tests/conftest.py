@@ -1,0 +1,151 @@
+"""Test harness: every test gets its own database, on SQLite or PostgreSQL.
+
+SQLite (default): the migrations run once into a template file; each test gets a copy of it under
+its own tmp_path (Piccolo's SQLite engine opens a connection per query, so `:memory:` cannot work).
+PostgreSQL: set PRG_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test). The run creates
+a fresh database beside it, migrates it once, empties every table before each test and drops the
+database at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+os.environ.setdefault("PRG_DATABASE_URL", "sqlite:///" + str(Path(__file__).parent / ".unused.sqlite3"))
+
+from prg import db  # noqa: E402
+from prg.accounts import schemas as account_schemas  # noqa: E402
+from prg.accounts import services as accounts  # noqa: E402
+from prg.app import create_app  # noqa: E402
+from prg.settings import load_settings  # noqa: E402
+
+PG_URL = os.environ.get("PRG_TEST_DATABASE_URL", "")
+from tests.helpers import PASSWORD  # noqa: E402
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def _all_tables() -> list[str]:
+    return [t._meta.tablename for t in db.all_tables()]
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate once per run: a template SQLite file, or a fresh PostgreSQL database."""
+    if PG_URL:
+        name = f"prg_test_{uuid.uuid4().hex[:12]}"
+
+        async def create() -> None:
+            conn = await asyncpg.connect(PG_URL)
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.close()
+
+        asyncio.run(create())
+        url = _with_database(PG_URL, name)
+        db.use_engine(PostgresEngine(config={"dsn": url}))
+        asyncio.run(db.migrate())
+        yield url
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(PG_URL)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.close()
+
+        asyncio.run(drop())
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        db.use_engine(SQLiteEngine(path=str(path)))
+        asyncio.run(db.migrate())
+        yield "sqlite:///" + str(path)
+
+
+@pytest.fixture
+async def database(database_template, tmp_path) -> AsyncIterator[str]:
+    """A database for this test alone; yields its URL."""
+    if PG_URL:
+        engine = PostgresEngine(config={"dsn": database_template})
+        db.use_engine(engine)
+        tables = ", ".join(f'"{t}"' for t in _all_tables())
+        await engine.run_ddl(f"TRUNCATE {tables} RESTART IDENTITY CASCADE", in_pool=False)
+        yield database_template
+    else:
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(database_template.removeprefix("sqlite:///"), path)
+        db.use_engine(SQLiteEngine(path=str(path), timeout=10))
+        yield "sqlite:///" + str(path)
+
+
+@pytest.fixture
+def settings(database):
+    return load_settings({"PRG_DATABASE_URL": database})
+
+
+@pytest.fixture
+async def app(settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[AsyncTestClient]:
+    """An anonymous HTTPS client (so Secure cookies travel as in production)."""
+    async with AsyncTestClient(app, base_url="https://testserver.local") as c:
+        yield c
+
+
+@dataclass
+class Staff:
+    """A signed-in member of staff: `headers` carry their API token."""
+
+    user_id: int
+    email: str
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def make_practice(database):
+    async def make(ods: str = "Y90001", name: str = "Test Surgery", list_size: int | None = 12400) -> str:
+        await accounts.create_practice(account_schemas.PracticeIn(ods_code=ods, name=name, list_size=list_size), None)
+        return ods
+
+    return make
+
+
+@pytest.fixture
+def make_staff(database):
+    """A user with a role at a practice (or a host admin), reached through an API token."""
+
+    async def make(ods: str | None = None, role: str = "manager", *, email: str | None = None,
+                   admin: bool = False) -> Staff:
+        email = email or f"{role}.{uuid.uuid4().hex[:6]}@example.org"
+        user = await accounts.create_user(
+            account_schemas.UserIn(email=email, password=PASSWORD, is_admin=admin), None
+        )
+        if ods:
+            await accounts.grant_role(await accounts.practice_id_for(ods), email, role, None)
+        token = await accounts.create_token(user.id, "tests", None)
+        return Staff(user.id, email, {"Authorization": f"Bearer {token.secret}"})
+
+    return make
+
+
+@pytest.fixture
+async def manager(make_practice, make_staff) -> Staff:
+    await make_practice("Y90001")
+    return await make_staff("Y90001", "manager")
+
+
+
