@@ -1,0 +1,1 @@
+"""The practice's registered population: vocabulary (ethnicity, age bands, sex) and file readers."""

@@ -1,0 +1,1084 @@
+"""Readers for the files a practice brings: NHS Digital registered-patient CSVs, ethnicity reports and
+custom dimensions (CSV, XLSX or JSON). Adapters at the edge: bytes and a filename in, plain dataclasses out.
+
+Every problem found in a file's content is collected and raised together as `InvalidInput`, each naming its
+1-based spreadsheet row (header = row 1) and column; a file of the wrong kind, or a hostile one (zip bombs,
+nested archives, XML entities), is refused with `BadFile` before its content is parsed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import warnings
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+import pandas as pd
+
+from prg.errors import BadFile, ErrorDetail, FileTooLarge, InvalidInput
+from prg.population.dimensions import (
+    FEMALE,
+    FIVE_YEAR,
+    MALE,
+    NHS_SEX_VALUES,
+    SEXES,
+    TOP_CODED_KEY,
+    AgeBands,
+    parse_ethnic_category,
+    regroup_five_year,
+    regroup_single_year,
+)
+
+# ---------------------------------------------------------------------------------------------------------
+# Limits
+# ---------------------------------------------------------------------------------------------------------
+
+#: Largest CSV (plain, or once unzipped) accepted: a national single-year file is about 60 MB.
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+#: Largest ethnicity report or custom dimension upload (they hold a few dozen rows).
+MAX_REPORT_BYTES = 20 * 1024 * 1024
+#: A .zip wrapping a CSV may hold the CSV plus a little packaging noise (__MACOSX, a readme), no more.
+MAX_ZIP_ENTRIES = 4
+#: An XLSX is a zip of XML parts; real workbooks have tens of parts.
+MAX_XLSX_ENTRIES = 1000
+#: Uncompressed / compressed size above which a zip entry is treated as a bomb. Only checked for entries
+#: over RATIO_CHECK_MIN_BYTES: a few KB of repetitive XML legitimately compresses more than 100 times.
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECK_MIN_BYTES = 1024 * 1024
+MAX_TABLE_ROWS = 100_000
+MAX_CELL_CHARS = 1_000
+MAX_GROUP_NAME_CHARS = 100
+MAX_GROUPS = 500
+#: Above this many candidate lines the byte prefilter gives way to a plain pandas scan (it never happens
+#: with a real practice code, which matches about 100 lines).
+_MAX_PREFILTER_LINES = 5_000
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
+_GZIP_MAGIC = b"\x1f\x8b"
+_NESTED_ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".7z", ".rar", ".tar", ".bz2", ".xz", ".xlsx", ".xls")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Archives
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _unsafe_member_name(name: str) -> bool:
+    normalised = name.replace("\\", "/")
+    if normalised.startswith("/") or re.match(r"^[A-Za-z]:", normalised):
+        return True
+    return any(part == ".." for part in normalised.split("/"))
+
+
+def _is_packaging_noise(name: str) -> bool:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.endswith("/") or name.startswith("__MACOSX/") or base.startswith("._") or base == ".DS_Store"
+
+
+def _open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BadFile(f"{filename} looks like a zip archive but cannot be opened ({exc})") from None
+
+
+def _check_members(infos: list[zipfile.ZipInfo], filename: str, max_bytes: int) -> None:
+    """Refuse path traversal, encryption, oversize and bomb-like ratios, using the central directory."""
+    total = 0
+    for info in infos:
+        if _unsafe_member_name(info.filename):
+            raise BadFile(f"{filename} contains an entry with an unsafe path: {info.filename!r}")
+        if info.flag_bits & 0x1:
+            raise BadFile(f"{filename} contains an encrypted entry ({info.filename}): upload it unencrypted")
+        total += info.file_size
+        if info.file_size > RATIO_CHECK_MIN_BYTES:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > MAX_COMPRESSION_RATIO:
+                raise BadFile(
+                    f"{filename} looks like a zip bomb: {info.filename} expands {ratio:.0f} times "
+                    f"(the limit is {MAX_COMPRESSION_RATIO})"
+                )
+    if total > max_bytes:
+        raise FileTooLarge(
+            f"{filename} expands to {total:,} bytes, more than the {max_bytes:,} bytes accepted"
+        )
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str, max_bytes: int) -> bytes:
+    """Read one entry in chunks, never trusting the declared size beyond `max_bytes`."""
+    cap = min(info.file_size, max_bytes)
+    chunks, size = [], 0
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(1024 * 1024):
+                size += len(chunk)
+                if size > cap:
+                    raise BadFile(f"{filename}: {info.filename} is larger than its archive entry declares")
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise BadFile(f"{filename}: cannot decompress {info.filename} ({exc})") from None
+    return b"".join(chunks)
+
+
+def safe_unzip_single(
+    data: bytes, max_bytes: int = MAX_UNCOMPRESSED_BYTES, *, filename: str = "upload.zip"
+) -> tuple[str, bytes]:
+    """(name, content) of the single CSV inside a zip, refusing anything hostile or surprising.
+
+    Refused with BadFile: more than MAX_ZIP_ENTRIES entries, names that escape the folder (absolute, '..',
+    drive letters), encrypted entries, nested archives, an entry that expands more than
+    MAX_COMPRESSION_RATIO times, anything but exactly one .csv. Over `max_bytes` uncompressed: FileTooLarge.
+    """
+    with _open_zip(data, filename) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise BadFile(
+                f"{filename} holds {len(infos)} entries; upload a zip holding just the one CSV file"
+            )
+        _check_members(infos, filename, max_bytes)
+        files = [i for i in infos if not _is_packaging_noise(i.filename)]
+        for info in files:
+            if info.filename.lower().endswith(_NESTED_ARCHIVE_SUFFIXES):
+                raise BadFile(f"{filename} contains another archive ({info.filename}); nested archives are refused")
+        csvs = [i for i in files if i.filename.lower().endswith(".csv")]
+        if len(csvs) != 1:
+            names = ", ".join(i.filename for i in files) or "nothing"
+            raise BadFile(f"{filename} must hold exactly one .csv file; it holds {names}")
+        content = _read_member(zf, csvs[0], filename, max_bytes)
+    if content.startswith((_ZIP_MAGIC, _GZIP_MAGIC)):
+        raise BadFile(f"{filename}: {csvs[0].filename} is itself an archive; nested archives are refused")
+    return csvs[0].filename, content
+
+
+_XML_DECLS = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def check_xlsx_safety(data: bytes, filename: str, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> None:
+    """Refuse an XLSX that is a zip bomb, escapes its folder, or declares a DTD or entities in any XML part.
+
+    openpyxl already parses through defusedxml; this check runs first so a hostile file is refused before
+    any XML parser sees it, and also catches UTF-16 parts that a byte search would miss.
+    """
+    with _open_zip(data, filename) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_XLSX_ENTRIES:
+            raise BadFile(f"{filename} has {len(infos)} parts; that is not a workbook we can read safely")
+        _check_members(infos, filename, max_bytes)
+        for info in infos:
+            if info.filename.lower().endswith(_NESTED_ARCHIVE_SUFFIXES):
+                raise BadFile(f"{filename} contains an embedded archive ({info.filename})")
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            _scan_xml_part(zf, info, filename)
+
+
+def _scan_xml_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> None:
+    tail, size, first = b"", 0, True
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(1024 * 1024):
+                if first:
+                    first = False
+                    if chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:4]:
+                        raise BadFile(f"{filename}: {info.filename} is not UTF-8 XML; re-save the workbook")
+                size += len(chunk)
+                if size > info.file_size:
+                    raise BadFile(f"{filename}: {info.filename} is larger than its archive entry declares")
+                if _XML_DECLS.search(tail + chunk):
+                    raise BadFile(
+                        f"{filename}: {info.filename} declares a DTD or XML entities (an XML bomb or "
+                        f"external-entity attack); such workbooks are refused"
+                    )
+                tail = chunk[-16:]
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise BadFile(f"{filename}: cannot decompress {info.filename} ({exc})") from None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text and tables
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 (a BOM is dropped), else Windows-1252 as Excel on Windows writes CSV, else Latin-1."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _looks_like_xlsx(data: bytes) -> bool:
+    if not data.startswith(_ZIP_MAGIC):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "[Content_Types].xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def _refuse_other_binaries(data: bytes, filename: str) -> None:
+    if data.startswith(_OLE_MAGIC):
+        raise BadFile(f"{filename} is an old Excel (.xls) workbook: save it as .xlsx or CSV and upload that")
+    if data.startswith(_GZIP_MAGIC):
+        raise BadFile(f"{filename} is gzip-compressed: upload the CSV itself or a .zip")
+    if data.startswith(_EMPTY_ZIP_MAGIC):
+        raise BadFile(f"{filename} is an empty zip archive")
+    if b"\x00" in data[:4096]:
+        raise BadFile(f"{filename} is not a text (CSV) file")
+
+
+@dataclass
+class _Table:
+    """Rows of a small uploaded table: (1-based spreadsheet row, cells as text); blank rows dropped."""
+
+    rows: list[tuple[int, list[str]]]
+    errors: list[ErrorDetail] = field(default_factory=list)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (date,)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _collect_rows(raw_rows: Iterable[Iterable[object]], filename: str) -> _Table:
+    table = _Table(rows=[])
+    for row_no, raw in enumerate(raw_rows, start=1):
+        if row_no > MAX_TABLE_ROWS:
+            raise FileTooLarge(f"{filename} has more than {MAX_TABLE_ROWS:,} rows")
+        cells = [_cell_text(v) for v in raw]
+        while cells and not cells[-1]:
+            cells.pop()
+        if not cells:
+            continue
+        for i, cell in enumerate(cells):
+            if len(cell) > MAX_CELL_CHARS:
+                table.errors.append(
+                    ErrorDetail(
+                        message=f"cell is {len(cell):,} characters long; the limit is {MAX_CELL_CHARS:,}",
+                        row=row_no,
+                        column=_column_letter(i),
+                    )
+                )
+                cells[i] = cell[:MAX_CELL_CHARS]
+        table.rows.append((row_no, cells))
+    return table
+
+
+def _read_csv_table(raw: bytes, filename: str) -> _Table:
+    text = _decode(raw)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count) if first_line else ","
+    try:
+        return _collect_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), filename)
+    except csv.Error as exc:
+        raise BadFile(f"{filename} is not a readable CSV file ({exc})") from None
+
+
+def _read_xlsx_table(data: bytes, filename: str) -> _Table:
+    """The first (active) worksheet of an XLSX, values only (cached formula results, never formulas)."""
+    import openpyxl  # deferred: only XLSX uploads pay for it
+
+    check_xlsx_safety(data, filename)
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it ignores; they say nothing about the data.
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                ws = wb.active if wb.active is not None and hasattr(wb.active, "iter_rows") else None
+                if ws is None:
+                    if not wb.worksheets:
+                        raise BadFile(f"{filename} has no worksheet")
+                    ws = wb.worksheets[0]
+                return _collect_rows(ws.iter_rows(values_only=True), filename)
+            finally:
+                wb.close()
+    except (BadFile, FileTooLarge):
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise BadFile(f"{filename} is not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+
+
+def _read_table(data: bytes, filename: str) -> _Table:
+    """A small CSV or XLSX upload (a .zip holding one CSV is accepted too) as rows of text cells."""
+    if not data:
+        raise BadFile(f"{filename} is empty")
+    if len(data) > MAX_REPORT_BYTES:
+        raise FileTooLarge(f"{filename} is {len(data):,} bytes; the limit is {MAX_REPORT_BYTES:,}")
+    if _looks_like_xlsx(data):
+        return _read_xlsx_table(data, filename)
+    if data.startswith(_ZIP_MAGIC):
+        _, data = safe_unzip_single(data, MAX_REPORT_BYTES, filename=filename)
+    _refuse_other_binaries(data, filename)
+    return _read_csv_table(data, filename)
+
+
+def _header_key(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def _parse_count(text: str) -> int:
+    """A non-negative whole number ('1234', '1,234', '1234.0'); ValueError with a user-facing reason."""
+    t = text.strip().replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+", text.strip()) else text.strip()
+    if not t:
+        raise ValueError("the count is missing")
+    if re.fullmatch(r"-\d+(\.0*)?", t):
+        raise ValueError(f"the count {text.strip()!r} is negative")
+    if not re.fullmatch(r"\d+(\.0*)?", t):
+        raise ValueError(f"the count {text.strip()!r} is not a whole number")
+    return int(t.split(".")[0])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# NHS Digital "Patients Registered at a GP Practice"
+# ---------------------------------------------------------------------------------------------------------
+
+NhsKind = Literal["five_year", "single_year", "totals"]
+
+
+@dataclass(frozen=True)
+class NhsDigitalExtract:
+    """One practice's rows from one NHS Digital file.
+
+    `kind` is 'five_year' (gp-reg-pat-prac-quin-age.csv, both sexes), 'single_year' (the -male / -female
+    single-year-of-age files) or 'totals' (gp-reg-pat-prac-all.csv: only ALL ages). `sex` is the one sex a
+    single-year file covers, None when the file covers both. `counts` maps (sex, age key) to patients, with
+    sex 'female' or 'male' and the age key a FIVE_YEAR label ('0-4' ... '95+') for 5-year files, or a whole
+    age (0..94) or '95+' for single-year files; ALL rows are left out (they are checked, then kept in
+    `totals`, which maps 'female' / 'male' / 'all' to the list size the file states).
+    """
+
+    kind: NhsKind
+    ods_code: str
+    sex: str | None
+    extract_date: date
+    publication: str | None
+    counts: dict[tuple[str, int | str], int]
+    totals: dict[str, int]
+    row_count: int
+    source_filename: str
+
+    def by_age(self, sex: str | None = None) -> dict[int | str, int]:
+        """Patients per age key, for one sex or (None) both added together."""
+        out: dict[int | str, int] = {}
+        for (s, age), n in self.counts.items():
+            if sex is None or s == sex:
+                out[age] = out.get(age, 0) + n
+        return out
+
+    def by_band(self, bands: AgeBands, sex: str | None = None) -> dict[str, int]:
+        """Patients per band; from a 5-year file this only works for bands cut on 5-year boundaries."""
+        if self.kind == "totals":
+            raise ValueError("a totals file has no ages: import the 5-year or single-year files for age bands")
+        if self.kind == "five_year":
+            return regroup_five_year({str(k): v for k, v in self.by_age(sex).items()}, bands)
+        return regroup_single_year(self.by_age(sex), bands)
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}  # fmt: skip
+
+
+def parse_extract_date(text: str) -> date:
+    """NHS Digital's EXTRACT_DATE ('01OCT2026', also '01-Oct-2026') or an ISO date ('2026-10-01')."""
+    t = text.strip().upper()
+    m = re.fullmatch(r"(\d{1,2})[-\s]?([A-Z]{3})[-\s]?(\d{4})", t)
+    if m and m.group(2) in _MONTHS:
+        return date(int(m.group(3)), _MONTHS[m.group(2)], int(m.group(1)))
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]*)?", t)
+    if m:
+        return date.fromisoformat(m.group(1))
+    raise ValueError(f"not a date: {text!r} (expected e.g. 01OCT2026 or 2026-10-01)")
+
+
+def _nhs_date(d: date) -> str:
+    """A date written the way NHS Digital writes EXTRACT_DATE (01OCT2026), whatever the locale."""
+    return f"{d.day:02d}{list(_MONTHS)[d.month - 1]}{d.year}"
+
+
+# Canonical field -> accepted header names (first wins). Older releases said CCG_CODE / ONS_CCG_CODE where
+# newer ones say SUB_ICB_LOCATION_CODE / ONS_SUB_ICB_LOCATION_CODE; we never need those columns, so both
+# generations read the same. The totals file names the practice column CODE and its level TYPE.
+_NHS_COLUMNS: dict[str, tuple[str, ...]] = {
+    "publication": ("PUBLICATION",),
+    "extract_date": ("EXTRACT_DATE",),
+    "org_type": ("ORG_TYPE", "TYPE"),
+    "org_code": ("ORG_CODE", "CODE", "PRACTICE_CODE"),
+    "sex": ("SEX",),
+    "age5": ("AGE_GROUP_5",),
+    "age": ("AGE",),
+    "count": ("NUMBER_OF_PATIENTS",),
+}
+_NHS_REQUIRED = ("extract_date", "org_code", "sex", "count")
+_FIVE_YEAR_KEYS = {label.replace("-", "_"): label for label in FIVE_YEAR.labels} | {
+    label: label for label in FIVE_YEAR.labels
+}
+_SINGLE_YEAR_KEYS: dict[str, int | str] = {str(a): a for a in range(95)} | {TOP_CODED_KEY: TOP_CODED_KEY}
+_ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
+
+
+@dataclass
+class _Layout:
+    kind: Literal["five_year", "single_year"]
+    index: dict[str, int]  # canonical field -> column position
+    names: dict[str, str]  # canonical field -> header as written
+    width: int
+
+
+def _nhs_layout(header_line: str, filename: str) -> _Layout:
+    try:
+        header = next(csv.reader([header_line]))
+    except (csv.Error, StopIteration):
+        header = []
+    upper = [h.strip().upper() for h in header]
+    index: dict[str, int] = {}
+    for canonical, aliases in _NHS_COLUMNS.items():
+        for alias in aliases:
+            if alias in upper:
+                index[canonical] = upper.index(alias)
+                break
+    missing = [_NHS_COLUMNS[c][0] for c in _NHS_REQUIRED if c not in index]
+    if "age5" not in index and "age" not in index:
+        missing.append("AGE_GROUP_5 or AGE")
+    if missing:
+        raise BadFile(
+            f"{filename} is not an NHS Digital 'Patients Registered at a GP Practice' file by practice: "
+            f"missing column(s) {', '.join(missing)}",
+            [ErrorDetail(message=f"missing column {name}", row=1, column=name) for name in missing],
+        )
+    dupes = sorted({h for h in upper if h and upper.count(h) > 1})
+    if dupes:
+        raise BadFile(f"{filename} repeats column(s) {', '.join(dupes)} in its header")
+    if "age5" in index:
+        kind: Literal["five_year", "single_year"] = "five_year"
+        index.pop("age", None)
+        index["age"] = index.pop("age5")
+    else:
+        kind = "single_year"
+    names = {c: header[i].strip() for c, i in index.items()}
+    return _Layout(kind=kind, index=index, names=names, width=len(header))
+
+
+@dataclass
+class _NhsRow:
+    row: int
+    values: dict[str, str]
+
+
+def _prefiltered_rows(raw: bytes, body_start: int, ods: str, layout: _Layout) -> list[_NhsRow] | None:
+    """The practice's rows found by searching the bytes for its code; None when the plain scan must decide.
+
+    A national file holds about 7,000 practices; the practice's code appears on its ~100 lines only, so
+    finding those lines with bytes.find (C speed, no parsing) and parsing just them is far faster than
+    parsing every row. The strict column test is applied after parsing, so a code that also appears in
+    another column only costs a few extra lines. Quoted files (a quoted field might hold a newline) and
+    unusual codes that match too many lines go to the pandas path.
+    """
+    if b'"' in raw:
+        return None
+    line_spans: dict[int, int] = {}
+    for needle in {ods.encode("ascii"), ods.lower().encode("ascii")}:
+        pos = raw.find(needle, body_start)
+        while pos != -1:
+            start = raw.rfind(b"\n", 0, pos) + 1
+            end = raw.find(b"\n", pos)
+            end = len(raw) if end == -1 else end
+            line_spans[start] = end
+            if len(line_spans) > _MAX_PREFILTER_LINES:
+                return None
+            pos = raw.find(needle, end)
+    if not line_spans:
+        return None
+    rows: list[_NhsRow] = []
+    line_no, counted_to = 1, 0  # line 1 is the header; count newlines incrementally between hits
+    starts = sorted(line_spans)
+    chunks = []
+    for start in starts:
+        line_no += raw.count(b"\n", counted_to, start)
+        counted_to = start
+        chunks.append((line_no, raw[start : line_spans[start]].rstrip(b"\r")))
+    text = _decode(b"\n".join(c for _, c in chunks))
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    if len(parsed) != len(chunks):  # a stray carriage return or the like: let pandas decide
+        return None
+    idx = layout.index
+    for (line_no, _), cells in zip(chunks, parsed):
+        if len(cells) != layout.width:
+            code_ok = len(cells) > idx["org_code"] and cells[idx["org_code"]].strip().upper() == ods
+            if code_ok:
+                rows.append(_NhsRow(line_no, {"__width__": str(len(cells))}))
+            continue
+        if cells[idx["org_code"]].strip().upper() != ods:
+            continue
+        if "org_type" in idx and cells[idx["org_type"]].strip().upper() != "GP":
+            continue
+        rows.append(_NhsRow(line_no, {c: cells[i] for c, i in idx.items()}))
+    return rows or None
+
+
+def _pandas_rows(raw: bytes, ods: str, layout: _Layout, filename: str) -> list[_NhsRow]:
+    """The practice's rows by a vectorised pandas scan (only the needed columns, all as text)."""
+    positions = sorted(layout.index.values())
+    fields_by_pos = {i: c for c, i in layout.index.items()}
+    df = None
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            df = pd.read_csv(
+                io.BytesIO(raw),
+                dtype=str,
+                usecols=positions,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                encoding=encoding,
+                engine="c",
+            )
+            break
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise BadFile(f"{filename} is not a readable CSV file ({exc})") from None
+    assert df is not None
+    df.columns = [fields_by_pos[p] for p in positions]
+    codes = df["org_code"].str.strip().str.upper()
+    is_practice = (
+        df["org_type"].str.strip().str.upper() == "GP" if "org_type" in df.columns else pd.Series(True, index=df.index)
+    )
+    mine = df[is_practice & (codes == ods)]
+    if mine.empty:
+        practices = codes[is_practice & (codes != "")].nunique()
+        raise InvalidInput(
+            f"{filename}: no rows for practice {ods}; the file holds {practices:,} practice"
+            f"{'' if practices == 1 else 's'}",
+            [ErrorDetail(message=f"no rows for practice {ods}", column=layout.names["org_code"])],
+        )
+    records = mine.to_dict("records")
+    # Row numbers: index 0 is spreadsheet row 2; blank lines were kept (skip_blank_lines=False) so they count.
+    return [_NhsRow(int(i) + 2, rec) for i, rec in zip(mine.index, records)]
+
+
+def _unwrap_nhs(data: bytes, filename: str) -> bytes:
+    if not data:
+        raise BadFile(f"{filename} is empty")
+    if _looks_like_xlsx(data):
+        raise BadFile(f"{filename} is a spreadsheet; upload the CSV file as published by NHS Digital")
+    if data.startswith(_ZIP_MAGIC):
+        _, data = safe_unzip_single(data, MAX_UNCOMPRESSED_BYTES, filename=filename)
+    elif len(data) > MAX_UNCOMPRESSED_BYTES:
+        raise FileTooLarge(f"{filename} is {len(data):,} bytes; the limit is {MAX_UNCOMPRESSED_BYTES:,}")
+    _refuse_other_binaries(data, filename)
+    return data
+
+
+def read_nhs_digital(data: bytes, filename: str, ods_code: str) -> NhsDigitalExtract:
+    """One practice's registered patients from an NHS Digital 'Patients Registered at a GP Practice' file.
+
+    Reads the 5-year file (gp-reg-pat-prac-quin-age.csv), a single-year-of-age file (-sing-age-male.csv /
+    -female.csv) or the totals file, plain or zipped, of any release (CCG_* or SUB_ICB_* columns; ORG_CODE
+    or CODE). The kind is told by the header. Only rows of the practice (ORG_TYPE 'GP' where the file has
+    that column, and the code, in any case) are kept. Checks: values of SEX, age and NUMBER_OF_PATIENTS;
+    duplicate rows; a single EXTRACT_DATE; and that the ALL rows agree with the rows they total. All
+    problems are reported together (InvalidInput); the totals are only checked once every row is valid, so
+    one bad value does not also show up as a wrong total.
+    """
+    ods = (ods_code or "").strip().upper()
+    if not _ODS_CODE.match(ods):
+        raise InvalidInput(
+            f"{ods_code!r} is not a practice (ODS) code",
+            [ErrorDetail(message="expected a practice code such as A81001", field="ods_code")],
+        )
+    raw = _unwrap_nhs(data, filename)
+    body_start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    header_end = raw.find(b"\n", body_start)
+    header_end = len(raw) if header_end == -1 else header_end
+    layout = _nhs_layout(_decode(raw[body_start:header_end]).strip("\r\n"), filename)
+
+    rows = _prefiltered_rows(raw, header_end, ods, layout)
+    if rows is None:
+        rows = _pandas_rows(raw, ods, layout, filename)
+    return _build_extract(rows, layout, ods, filename)
+
+
+def _build_extract(rows: list[_NhsRow], layout: _Layout, ods: str, filename: str) -> NhsDigitalExtract:
+    names = layout.names
+    errors: list[ErrorDetail] = []
+    parsed: dict[tuple[str, int | str], tuple[int, int]] = {}  # (sex, age) -> (row, count); age may be "ALL"
+    dates: dict[date, int] = {}
+    publication: str | None = None
+    age_keys = _FIVE_YEAR_KEYS if layout.kind == "five_year" else _SINGLE_YEAR_KEYS
+
+    for r in rows:
+        v = r.values
+        if "__width__" in v:
+            errors.append(ErrorDetail(
+                message=f"expected {layout.width} fields, found {v['__width__']}", row=r.row))  # fmt: skip
+            continue
+        row_ok = True
+        try:
+            dates.setdefault(parse_extract_date(v["extract_date"]), r.row)
+        except ValueError as exc:
+            errors.append(ErrorDetail(message=str(exc), row=r.row, column=names["extract_date"]))
+        sex_text = v["sex"].strip().upper()
+        sex = NHS_SEX_VALUES.get(sex_text)
+        if sex is None:
+            row_ok = False
+            errors.append(ErrorDetail(
+                message=f"unknown SEX {v['sex']!r}: expected FEMALE, MALE or ALL", row=r.row,
+                column=names["sex"]))  # fmt: skip
+        age_text = v["age"].strip().upper()
+        age: int | str | None = "ALL" if age_text == "ALL" else age_keys.get(age_text)
+        if age is None:
+            row_ok = False
+            expected = "0_4 ... 90_94, 95+ or ALL" if layout.kind == "five_year" else "0 ... 94, 95+ or ALL"
+            errors.append(ErrorDetail(
+                message=f"unknown age {v['age']!r}: expected {expected}", row=r.row, column=names["age"]))  # fmt: skip
+        try:
+            count = _parse_count(v["count"])
+        except ValueError as exc:
+            row_ok = False
+            errors.append(ErrorDetail(message=str(exc).replace("the count", "NUMBER_OF_PATIENTS", 1),
+                                      row=r.row, column=names["count"]))  # fmt: skip
+        if publication is None and v.get("publication", "").strip():
+            publication = v["publication"].strip()
+        if not row_ok:
+            continue
+        assert sex is not None and age is not None
+        key = (sex, age)
+        if key in parsed:
+            first_row = parsed[key][0]
+            errors.append(ErrorDetail(
+                message=f"duplicate row for SEX {sex_text} and age {age_text}: rows {first_row} and {r.row}",
+                row=r.row, column=names["age"]))  # fmt: skip
+            continue
+        parsed[key] = (r.row, count)
+
+    if len(dates) > 1:
+        listed = ", ".join(f"{_nhs_date(d)} (row {row})" for d, row in sorted(dates.items()))
+        errors.append(ErrorDetail(
+            message=f"more than one EXTRACT_DATE for practice {ods}: {listed}",
+            row=sorted(dates.values())[1], column=names["extract_date"]))  # fmt: skip
+    if errors:
+        raise InvalidInput(f"{filename}: {len(errors)} problem(s) in the rows for practice {ods}", errors)
+    if not dates:  # pragma: no cover - rows always carry a date
+        raise InvalidInput(f"{filename}: no rows for practice {ods}")
+
+    errors.extend(_check_totals(parsed, names))
+    if errors:
+        raise InvalidInput(
+            f"{filename}: the totals for practice {ods} do not add up ({len(errors)} problem(s))", errors
+        )
+
+    counts = {
+        (s, a): n
+        for (s, a), (_, n) in sorted(parsed.items(), key=lambda kv: (kv[0][0], _age_sort_key(kv[0][1])))
+        if s in SEXES and a != "ALL"
+    }
+    totals: dict[str, int] = {}
+    for s in (FEMALE, MALE, "all"):
+        if (s, "ALL") in parsed:
+            totals[s] = parsed[(s, "ALL")][1]
+        elif any(k[0] == s for k in counts):
+            totals[s] = sum(n for (k, _), n in counts.items() if k == s)
+    if "all" not in totals and FEMALE in totals and MALE in totals:
+        totals["all"] = totals[FEMALE] + totals[MALE]
+    sexes = {s for s, _ in parsed if s != "all"}
+    kind: NhsKind = layout.kind
+    if kind == "single_year" and all(a == "ALL" for _, a in parsed):
+        kind = "totals"
+    return NhsDigitalExtract(
+        kind=kind,
+        ods_code=ods,
+        sex=next(iter(sexes)) if len(sexes) == 1 and kind != "five_year" else None,
+        extract_date=next(iter(dates)),
+        publication=publication,
+        counts=counts,
+        totals=totals,
+        row_count=len(rows),
+        source_filename=filename,
+    )
+
+
+def _age_sort_key(age: int | str) -> int:
+    if isinstance(age, int):
+        return age
+    if age == "ALL":
+        return 10_000
+    return int(re.match(r"\d+", age).group())  # type: ignore[union-attr]  # '0-4' -> 0, '95+' -> 95
+
+
+def _check_totals(parsed: dict[tuple[str, int | str], tuple[int, int]], names: dict[str, str]) -> list[ErrorDetail]:
+    errors: list[ErrorDetail] = []
+    count_col = names["count"]
+    # 1. Each sex's ALL row equals the sum of its ages.
+    for sex in (FEMALE, MALE, "all"):
+        if (sex, "ALL") not in parsed:
+            continue
+        parts = [(a, row, n) for (s, a), (row, n) in parsed.items() if s == sex and a != "ALL"]
+        if not parts:
+            continue
+        total_row, stated = parsed[(sex, "ALL")]
+        added = sum(n for _, _, n in parts)
+        if added != stated:
+            errors.append(ErrorDetail(
+                message=f"the {sex.upper()} / ALL row says {stated} but the {sex.upper()} rows for each age "
+                f"(rows {min(r for _, r, _ in parts)}-{max(r for _, r, _ in parts)}) add up to {added}",
+                row=total_row, column=count_col))  # fmt: skip
+    # 2. Each ALL-sexes row equals FEMALE + MALE for that age (when the file has rows by sex).
+    for (sex, age), (total_row, stated) in parsed.items():
+        if sex != "all":
+            continue
+        female, male = parsed.get((FEMALE, age)), parsed.get((MALE, age))
+        if female is None and male is None:
+            continue
+        added = (female[1] if female else 0) + (male[1] if male else 0)
+        if added != stated:
+            shown = "ALL" if age == "ALL" else str(age).replace("-", "_")
+            parts = " + ".join(
+                f"{name} {p[1]} (row {p[0]})" for name, p in (("FEMALE", female), ("MALE", male)) if p is not None
+            )
+            errors.append(ErrorDetail(
+                message=f"the ALL row for age {shown} says {stated} but {parts} = {added}",
+                row=total_row, column=count_col))  # fmt: skip
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Ethnicity report (from the practice's clinical system)
+# ---------------------------------------------------------------------------------------------------------
+
+_TOTAL_LABELS = frozenset({"total", "totals", "grand total", "all", "all patients", "total patients"})
+_COUNT_HEADERS = frozenset({
+    "count", "counts", "patients", "number", "number of patients", "no of patients", "num patients",
+    "patient count", "n", "total", "frequency", "registered patients", "list size", "members", "people",
+    "number of people", "value",
+})  # fmt: skip
+_ETHNIC_CODE_HEADERS = frozenset({
+    "code", "ethnic category code", "ethnicity code", "ethnic code", "category code", "ethnic origin code",
+    "ethnic group code",
+})  # fmt: skip
+_ETHNIC_LABEL_HEADERS = frozenset({
+    "ethnic category", "ethnicity", "category", "ethnic group", "ethnic origin", "description", "label",
+    "ethnic category description", "ethnicity description", "ethnic category name", "group", "name",
+})  # fmt: skip
+
+
+def _find_column(header: list[str], exact: frozenset[str], contains: tuple[str, ...] = ()) -> int | None:
+    keys = [_header_key(h) for h in header]
+    for i, k in enumerate(keys):
+        if k in exact:
+            return i
+    for i, k in enumerate(keys):
+        if k and any(word in k for word in contains):
+            return i
+    return None
+
+
+def _cell(cells: list[str], i: int | None) -> str:
+    return cells[i] if i is not None and i < len(cells) else ""
+
+
+def read_ethnicity_report(data: bytes, filename: str) -> list[tuple[str, int]]:
+    """(ETHNIC CATEGORY code, patients) per row of a practice's ethnicity report, CSV or XLSX, in file order.
+
+    Columns are found by their headers, tolerantly (a code column such as 'Ethnic category code' / 'Code',
+    a label column such as 'Ethnic category' / 'Ethnicity', a count column such as 'Number of patients' /
+    'Patients' / 'Count'); a row may give the code, the label or both (they must agree). Blank, '99',
+    'not known' and 'not recorded' become '99', kept apart from 'Z' (not stated). A code that appears on
+    two rows is an error naming both, never summed. A 'Total' row is checked against the rows and dropped.
+    """
+    table = _read_table(data, filename)
+    errors = list(table.errors)
+    if not table.rows:
+        raise InvalidInput(f"{filename} has no rows", [ErrorDetail(message="the file is empty", row=1)])
+    header_row, header = table.rows[0]
+    code_i = _find_column(header, _ETHNIC_CODE_HEADERS, ("ethnic category code", "ethnicity code"))
+    label_i = _find_column(
+        [h if i != code_i else "" for i, h in enumerate(header)], _ETHNIC_LABEL_HEADERS, ("ethnic",)
+    )
+    count_i = _find_column(
+        [h if i not in (code_i, label_i) else "" for i, h in enumerate(header)],
+        _COUNT_HEADERS,
+        ("count", "number", "patients"),
+    )
+    missing = []
+    if code_i is None and label_i is None:
+        missing.append("an ethnic category code or ethnic category column")
+    if count_i is None:
+        missing.append("a count column (e.g. 'Number of patients')")
+    if missing:
+        raise BadFile(
+            f"{filename} does not look like an ethnicity report: row {header_row} should name "
+            f"{' and '.join(missing)}; it has {', '.join(repr(h) for h in header)}",
+            [ErrorDetail(message=f"missing {m}", row=header_row) for m in missing],
+        )
+    code_col = header[code_i] if code_i is not None else None
+    label_col = header[label_i] if label_i is not None else None
+    count_col = header[count_i] if count_i is not None else None
+
+    result: list[tuple[str, int]] = []
+    seen: dict[str, int] = {}
+    total_rows: list[tuple[int, int]] = []
+    for row_no, cells in table.rows[1:]:
+        code_text, label_text = _cell(cells, code_i).strip(), _cell(cells, label_i).strip()
+        try:
+            count = _parse_count(_cell(cells, count_i))
+        except ValueError as exc:
+            errors.append(ErrorDetail(message=str(exc), row=row_no, column=count_col))
+            count = None
+        if _header_key(code_text or label_text) in _TOTAL_LABELS and not (code_text and label_text):
+            if count is not None:
+                total_rows.append((row_no, count))
+            continue
+        source_col = code_col if code_text else label_col
+        try:
+            code = parse_ethnic_category(code_text or label_text)
+        except ValueError as exc:
+            errors.append(ErrorDetail(message=str(exc), row=row_no, column=source_col))
+            continue
+        if code_text and label_text:
+            try:
+                from_label = parse_ethnic_category(label_text)
+            except ValueError:
+                from_label = None  # an unfamiliar label beside a valid code: the code decides
+            if from_label is not None and from_label != code:
+                errors.append(ErrorDetail(
+                    message=f"code {code_text!r} ({code}) and label {label_text!r} ({from_label}) disagree",
+                    row=row_no, column=label_col))  # fmt: skip
+                continue
+        if code in seen:
+            errors.append(ErrorDetail(
+                message=f"ethnic category {code} appears twice: rows {seen[code]} and {row_no}",
+                row=row_no, column=source_col))  # fmt: skip
+            continue
+        seen[code] = row_no
+        if count is not None:
+            result.append((code, count))
+    if not errors and not result:
+        errors.append(ErrorDetail(message="no ethnic category rows under the header", row=header_row))
+    if not errors:
+        added = sum(n for _, n in result)
+        for row_no, stated in total_rows:
+            if stated != added:
+                errors.append(ErrorDetail(
+                    message=f"the total row says {stated} but the rows above add up to {added}",
+                    row=row_no, column=count_col))  # fmt: skip
+    if errors:
+        raise InvalidInput(f"{filename}: {len(errors)} problem(s) in the ethnicity report", errors)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Custom dimensions (carers, working status, ... counts the practice has)
+# ---------------------------------------------------------------------------------------------------------
+
+_GENERIC_GROUP_HEADERS = frozenset({
+    "group", "groups", "category", "categories", "name", "value", "label", "dimension", "characteristic",
+    "band", "item", "",
+})  # fmt: skip
+
+
+def _group_name_problem(name: str) -> str | None:
+    if not name:
+        return "the group name is empty"
+    if len(name) > MAX_GROUP_NAME_CHARS:
+        return f"the group name is {len(name)} characters long; the limit is {MAX_GROUP_NAME_CHARS}"
+    if name.startswith(_FORMULA_PREFIXES):
+        return f"the name {name[:20]!r} starts with {name[0]!r} and could run as a spreadsheet formula; rename it"
+    return None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"the key {k!r} appears twice")
+        out[k] = v
+    return out
+
+
+def read_custom_dimension(data: bytes, filename: str) -> tuple[str | None, dict[str, int]]:
+    """(dimension name or None, patients per group) from a CSV/XLSX of group,count rows or from JSON.
+
+    Tables: two columns, group then count; a header row is optional, and a group header that is not a
+    generic word ('Group', 'Category'...) is taken as the dimension's name ('Carer status'). JSON: either
+    {"name": "Carers", "groups": {"Carer": 120, ...}} or a plain {"Carer": 120, ...}. Group names must be
+    non-empty, at most 100 characters, unique ignoring case, and must not start with = + - @ (a cell that
+    could run as a formula when the profile is exported to a spreadsheet); counts are whole numbers >= 0.
+    """
+    if not data:
+        raise BadFile(f"{filename} is empty")
+    if len(data) > MAX_REPORT_BYTES:
+        raise FileTooLarge(f"{filename} is {len(data):,} bytes; the limit is {MAX_REPORT_BYTES:,}")
+    if filename.lower().endswith(".json") or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return _custom_from_json(data, filename)
+    return _custom_from_table(data, filename)
+
+
+def _custom_from_json(data: bytes, filename: str) -> tuple[str | None, dict[str, int]]:
+    try:
+        obj = json.loads(_decode(data), object_pairs_hook=_no_duplicate_keys)
+    except ValueError as exc:  # JSONDecodeError is a ValueError, so is a duplicate key
+        raise BadFile(f"{filename} is not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise BadFile(f"{filename}: expected a JSON object of group names to counts")
+    name: object = None
+    groups: object = obj
+    if isinstance(obj.get("groups"), dict):
+        name, groups = obj.get("name"), obj["groups"]
+        extra = sorted(set(obj) - {"name", "groups"})
+        if extra:
+            raise InvalidInput(
+                f"{filename}: unexpected key(s) {', '.join(extra)}",
+                [ErrorDetail(message="unexpected key; expected only 'name' and 'groups'", field=k) for k in extra],
+            )
+    assert isinstance(groups, dict)
+    errors: list[ErrorDetail] = []
+    if name is not None:
+        if not isinstance(name, str):
+            errors.append(ErrorDetail(message="the name must be text", field="name"))
+            name = None
+        else:
+            name = name.strip()
+            problem = _group_name_problem(name) if name else None
+            if problem:
+                errors.append(ErrorDetail(message=problem.replace("group name", "dimension name"), field="name"))
+    entries = []
+    for key, value in groups.items():
+        path = f"groups.{key[:40]}" if groups is not obj else key[:40]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not value.is_integer()
+        ):
+            errors.append(ErrorDetail(message=f"the count {value!r} is not a whole number", field=path))
+            continue
+        if value < 0:
+            errors.append(ErrorDetail(message=f"the count {value!r} is negative", field=path))
+            continue
+        entries.append((key.strip(), int(value), None, path))
+    groups_out = _validate_groups(entries, errors, filename)
+    return (name or None), groups_out  # type: ignore[return-value]
+
+
+def _custom_from_table(data: bytes, filename: str) -> tuple[str | None, dict[str, int]]:
+    table = _read_table(data, filename)
+    errors = list(table.errors)
+    if not table.rows:
+        raise InvalidInput(f"{filename} has no rows", [ErrorDetail(message="the file is empty", row=1)])
+    first_row, first = table.rows[0]
+    has_header = True
+    try:
+        _parse_count(_cell(first, 1))
+        has_header = False  # the first row already holds a count: there is no header
+    except ValueError:
+        pass
+    name: str | None = None
+    group_i, count_i = 0, 1
+    group_col, count_col = "A", "B"
+    body = table.rows
+    if has_header:
+        body = table.rows[1:]
+        width = len([c for c in first if c])
+        if width < 2:
+            raise BadFile(
+                f"{filename}: expected two columns, a group and a count; row {first_row} has {first!r}",
+                [ErrorDetail(message="expected two columns: group, count", row=first_row)],
+            )
+        found = _find_column(first, _COUNT_HEADERS, ("count", "number", "patients"))
+        if found is not None:
+            count_i = found
+        group_i = next(i for i, c in enumerate(first) if c and i != count_i)
+        group_col, count_col = first[group_i] or "A", _cell(first, count_i) or _column_letter(count_i)
+        header_name = first[group_i].strip()
+        if _header_key(header_name) not in _GENERIC_GROUP_HEADERS:
+            problem = _group_name_problem(header_name)
+            if problem:
+                errors.append(ErrorDetail(message=problem.replace("group name", "dimension name"),
+                                          row=first_row, column=_column_letter(group_i)))  # fmt: skip
+            else:
+                name = header_name
+    entries = []
+    for row_no, cells in body:
+        try:
+            count = _parse_count(_cell(cells, count_i))
+        except ValueError as exc:
+            errors.append(ErrorDetail(message=str(exc), row=row_no, column=count_col))
+            count = None
+        group = _cell(cells, group_i).strip()
+        if count is not None:
+            entries.append((group, count, row_no, group_col))
+        elif _group_name_problem(group):
+            entries.append((group, 0, row_no, group_col))  # still report a bad name on the same row
+    groups = _validate_groups(entries, errors, filename)
+    return name, groups
+
+
+def _validate_groups(
+    entries: list[tuple[str, int, int | None, str]], errors: list[ErrorDetail], filename: str
+) -> dict[str, int]:
+    """entries: (group, count, row or None for JSON, column or JSON field). Raises with every problem."""
+    out: dict[str, int] = {}
+    seen: dict[str, tuple[str, int | None]] = {}
+    for group, count, row, where in entries:
+        at = {"row": row, "column": where} if row is not None else {"field": where}
+        problem = _group_name_problem(group)
+        if problem:
+            errors.append(ErrorDetail(message=problem, **at))  # type: ignore[arg-type]
+            continue
+        folded = group.casefold()
+        if folded in seen:
+            other, other_row = seen[folded]
+            where_before = f"row {other_row}" if other_row is not None else repr(other)
+            errors.append(ErrorDetail(
+                message=f"the group {group!r} repeats {other!r} ({where_before}); names must be unique ignoring case",
+                **at))  # type: ignore[arg-type]  # fmt: skip
+            continue
+        seen[folded] = (group, row)
+        out[group] = count
+    if len(out) > MAX_GROUPS:
+        errors.append(ErrorDetail(message=f"{len(out)} groups; the limit is {MAX_GROUPS}"))
+    if not out and not errors:
+        errors.append(ErrorDetail(message="no groups found", row=1))
+    if errors:
+        raise InvalidInput(f"{filename}: {len(errors)} problem(s) in the custom dimension", errors)
+    return out
+
+
+__all__ = [
+    "MAX_UNCOMPRESSED_BYTES",
+    "NhsDigitalExtract",
+    "check_xlsx_safety",
+    "parse_extract_date",
+    "read_custom_dimension",
+    "read_ethnicity_report",
+    "read_nhs_digital",
+    "safe_unzip_single",
+]
