@@ -63,9 +63,9 @@ async def my_practices(request: Request) -> list[PracticeOut]:
     return await practices_of(request.auth.user_id)
 
 
-def create_app(settings: Settings | None = None, *, manage_engine: bool = True) -> Litestar:
-    """Build the application. With `manage_engine` the app opens the configured database on start
-    (and its connection pool on PostgreSQL); tests that bind their own engine still get the pool."""
+def create_app(settings: Settings | None = None, *, pool: bool = True) -> Litestar:
+    """Build the application on the engine bound in `prg.db`. With `pool`, it keeps a connection pool
+    on PostgreSQL for its lifetime (tests turn it off: their fixtures run on another event loop)."""
     settings = settings or get_settings()
     logging.getLogger("prg").setLevel(settings.log_level.upper())
 
@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None, *, manage_engine: bool = True) 
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         engine = db.current_engine()
         await db.prepare(engine)
-        await db.start_pool(engine, settings.pg_pool_max)
+        if pool:
+            await db.start_pool(engine, settings.pg_pool_max)
         try:
             yield
         finally:

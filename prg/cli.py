@@ -47,7 +47,9 @@ def _fail_on_domain_error(func):
 @click.group()
 def main() -> None:
     """The patient participation toolkit for GP practices."""
-    logging.basicConfig(level=get_settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db.use_engine(db.engine_for_url(settings.database_url, busy_timeout=settings.sqlite_busy_timeout))
 
 
 @main.command()

@@ -29,7 +29,7 @@ from prg import db  # noqa: E402
 from prg.accounts import schemas as account_schemas  # noqa: E402
 from prg.accounts import services as accounts  # noqa: E402
 from prg.app import create_app  # noqa: E402
-from prg.settings import load_settings  # noqa: E402
+from prg.settings import Settings, get_settings  # noqa: E402
 
 PG_URL = os.environ.get("PRG_TEST_DATABASE_URL", "")
 from tests.helpers import PASSWORD  # noqa: E402
@@ -90,13 +90,29 @@ async def database(database_template, tmp_path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(database):
-    return load_settings({"PRG_DATABASE_URL": database})
+def configure(monkeypatch):
+    """Set PRG_* settings for this test (the cached settings are re-read, then restored after)."""
+
+    def apply(**values: object) -> Settings:
+        for name, value in values.items():
+            monkeypatch.setenv(f"PRG_{name.upper()}", str(value))
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield apply
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def settings(database, configure) -> Settings:
+    return configure(database_url=database)
 
 
 @pytest.fixture
 async def app(settings):
-    return create_app(settings)
+    # No pool: the test client runs the app on its own event loop, and fixtures on the test's loop
+    # share the engine; asyncpg pools belong to one loop. The real-server tests cover the pool.
+    return create_app(settings, pool=False)
 
 
 @pytest.fixture

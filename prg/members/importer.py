@@ -167,11 +167,6 @@ def parse_members(table: Table) -> list[MemberIn]:
         characteristics = {key: _text(cells[i]) for i, key in extra.items() if _text(cells[i])}
         if characteristics:
             values["characteristics"] = characteristics
-        if "preferred_contact" not in values:
-            # A sensible default from what the row has, rather than a rule failure on every row.
-            values["preferred_contact"] = next(
-                (m for m, f in (("email", "email"), ("phone", "phone"), ("post", "address")) if values.get(f)), "email"
-            )
         if not row_errors:
             try:
                 member = msgspec.convert(values, MemberIn)

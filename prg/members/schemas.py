@@ -46,7 +46,8 @@ class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: Phone = ""
     address: Address = ""
     postcode: Postcode = ""
-    preferred_contact: ContactMethod = "email"
+    # Left out: the first of e-mail, phone, post that the member has (none if they have no details).
+    preferred_contact: ContactMethod | None = None
     participation: Participation = "virtual"
     status: Status = "active"
     joined_on: date | None = None
@@ -68,7 +69,7 @@ class MemberUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     phone: Phone | msgspec.UnsetType = msgspec.UNSET
     address: Address | msgspec.UnsetType = msgspec.UNSET
     postcode: Postcode | msgspec.UnsetType = msgspec.UNSET
-    preferred_contact: ContactMethod | msgspec.UnsetType = msgspec.UNSET
+    preferred_contact: ContactMethod | None | msgspec.UnsetType = msgspec.UNSET
     participation: Participation | msgspec.UnsetType = msgspec.UNSET
     status: Status | msgspec.UnsetType = msgspec.UNSET
     joined_on: date | None | msgspec.UnsetType = msgspec.UNSET
@@ -113,7 +114,7 @@ class MemberOut(msgspec.Struct):
     phone: str
     address: str
     postcode: str
-    preferred_contact: ContactMethod
+    preferred_contact: ContactMethod | None
     participation: Participation
     status: Status
     joined_on: date | None

@@ -12,7 +12,7 @@ import msgspec
 
 from prg.accounts.services import Identity, PracticeAccess, msgspec_changes
 from prg.audit.services import list_events, record
-from prg.db import utcnow, write_transaction
+from prg.db import is_sqlite, utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from prg.members import schemas
 from prg.members.tables import Consent, Member
@@ -77,9 +77,15 @@ async def _taken_references(practice_id: int, references: list[str]) -> set[str]
     return {r["reference"] for r in rows}
 
 
+def default_contact(values: dict[str, Any]) -> str | None:
+    return next((method for method, field in (("email", "email"), ("phone", "phone"), ("post", "address"))
+                 if values.get(field)), None)
+
+
 def _row_for_insert(practice_id: int, data: schemas.MemberIn, reference: str) -> Member:
     values = msgspec.structs.asdict(data)
     values["reference"] = reference
+    values["preferred_contact"] = values["preferred_contact"] or default_contact(values)
     values["postcode"] = values["postcode"].upper()
     values["email"] = values["email"].strip()
     now = utcnow()
@@ -145,8 +151,10 @@ async def list_members(
         where.append(Member.recruitment_channel == channel)
     if q:
         pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        where.append(Member.first_name.ilike(pattern) | Member.last_name.ilike(pattern)
-                     | Member.email.ilike(pattern) | Member.reference.ilike(pattern))
+        # SQLite's LIKE already ignores ASCII case (and Piccolo warns on ILIKE there).
+        match = "like" if is_sqlite() else "ilike"
+        where.append(getattr(Member.first_name, match)(pattern) | getattr(Member.last_name, match)(pattern)
+                     | getattr(Member.email, match)(pattern) | getattr(Member.reference, match)(pattern))
     if sort not in SORTABLE:  # the controller's schema already restricts this; kept as a guard
         raise InvalidInput("Unknown sort field.", [ErrorDetail(f"one of {sorted(SORTABLE)}", field="sort")])
     rows = await (

@@ -17,7 +17,7 @@ class Member(Table):
     phone = Varchar(length=30, default="")
     address = Text(default="")
     postcode = Varchar(length=10, default="")
-    preferred_contact = Varchar(length=10, default="email")
+    preferred_contact = Varchar(length=10, null=True, default=None)
     participation = Varchar(length=10, default="virtual")  # core | virtual | both
     status = Varchar(length=10, default="active", index=True)  # invited | active | left
     joined_on = Date(null=True, default=None)

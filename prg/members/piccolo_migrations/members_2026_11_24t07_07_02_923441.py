@@ -266,8 +266,8 @@ async def forwards():
         column_class=Varchar,
         params={
             "length": 10,
-            "default": "email",
-            "null": False,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,

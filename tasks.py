@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Set-up and everyday commands, needing nothing but Python 3.11+ and the package index.
+
+    python3 tasks.py demo          install if needed, load the demo practice, serve on 127.0.0.1:8000
+    python3 tasks.py test [ARGS]   install if needed (with test tools), run the whole test suite
+    python3 tasks.py bench         install if needed, run every benchmark under tests/benchmarks/
+
+The virtual environment lives in .venv/ and is reinstalled only when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def ensure_installed(extras: str = "") -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Python 3.11 or newer is needed.")
+    if not (BIN / "python").exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    spec = "." + (f"[{extras}]" if extras else "")
+    stamp = VENV / f".installed{extras and '-' + extras}"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    print(f"Installing {spec} into .venv ...", flush=True)
+    subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "-e", spec], check=True, cwd=ROOT)
+    stamp.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    command, args = (argv[0], argv[1:]) if argv else ("help", [])
+    if command == "demo":
+        ensure_installed()
+        return subprocess.call([BIN / "prg", "demo", "--serve", *args], cwd=ROOT)
+    if command == "test":
+        ensure_installed("test")
+        return subprocess.call([BIN / "python", "-m", "pytest", *args], cwd=ROOT)
+    if command == "bench":
+        ensure_installed("test")
+        failed = 0
+        for script in sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py")):
+            print(f"\n== {script.name}", flush=True)
+            failed |= subprocess.call([BIN / "python", script], cwd=ROOT) != 0
+        return failed
+    print(__doc__)
+    return 0 if command == "help" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
