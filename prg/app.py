@@ -23,7 +23,13 @@ from prg.errors import DomainError
 from prg.members.controllers import MemberController
 from prg.problems import EXCEPTION_HANDLERS, problem
 from prg.settings import Settings, get_settings
-from prg.web import StaffAuthentication, add_security_headers, practice_guard, provide_practice
+from prg.web import (
+    RequireKnownBodyType,
+    StaffAuthentication,
+    add_security_headers,
+    practice_guard,
+    provide_practice,
+)
 
 
 @get("/livez", opt={"exclude_from_auth": True}, tags=["health"], include_in_schema=True)
@@ -85,7 +91,7 @@ def create_app(settings: Settings | None = None, *, pool: bool = True) -> Litest
     return Litestar(
         route_handlers=[livez, healthz, my_practices, AuthController, AdminController, practice_router()],
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(StaffAuthentication, exclude=[r"^/schema"])],
+        middleware=[RequireKnownBodyType(), DefineMiddleware(StaffAuthentication, exclude=[r"^/schema"])],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_security_headers],
         cors_config=cors,

@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "prg.accounts.piccolo_app",
         "prg.audit.piccolo_app",
         "prg.members.piccolo_app",
+        "surveys.piccolo_app",
     ]
 )

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import Message, Scope
+from litestar.enums import ScopeType
+from litestar.middleware import AbstractAuthenticationMiddleware, ASGIMiddleware, AuthenticationResult
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from prg.accounts.security import same_secret
 from prg.accounts.services import PracticeAccess, identity_from_session, identity_from_token, practice_access
-from prg.errors import Forbidden, NotFound
+from prg.errors import DomainError, Forbidden, NotFound
 
 SESSION_COOKIE = "prg_session"
 CSRF_HEADER = "x-csrf-token"
@@ -97,3 +98,33 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
 
 # The practice a request is about, as resolved by `practice_guard` (inject as `practice: CurrentPractice`).
 CurrentPractice = NamedDependency[PracticeAccess]
+
+
+ACCEPTED_BODY_TYPES = ("application/json", "multipart/form-data")
+
+
+class RequireKnownBodyType(ASGIMiddleware):
+    """Unsafe API requests with a body must say it is JSON or a multipart upload.
+
+    Browsers send `text/plain` and form bodies across sites without a CORS preflight; refusing them
+    here means a hostile page cannot smuggle JSON into the API (sign-in included).
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["method"] not in SAFE_METHODS and scope["path"].startswith("/api/"):
+            headers = Headers.from_scope(scope)
+            has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+            content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if has_body and content_type not in ACCEPTED_BODY_TYPES:
+                raise UnsupportedBodyType(
+                    "Send JSON with 'Content-Type: application/json', or files as multipart/form-data."
+                )
+        await next_app(scope, receive, send)
+
+
+class UnsupportedBodyType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"

@@ -56,3 +56,11 @@ async def test_security_headers_on_every_response(client):
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_json_smuggled_as_text_or_form_is_refused(client, manager):
+    body = b'{"email": "x@example.org", "password": "whatever"}'
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", ""]:
+        response = await client.post("/api/auth/login", content=body, headers={"content-type": content_type})
+        assert response.status_code == 415, content_type
+        assert response.json()["type"] == "/problems/unsupported-media-type"

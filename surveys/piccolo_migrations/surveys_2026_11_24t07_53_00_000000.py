@@ -1,0 +1,21 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+from piccolo.querystring import QueryString
+
+ID = "2026-11-24T07:53:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "version numbers unique per survey"
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="surveys", description=DESCRIPTION)
+
+    async def create_index():
+        # Piccolo has no composite unique constraint; a unique index does the same on both engines.
+        await engine_finder().run_querystring(
+            QueryString("CREATE UNIQUE INDEX survey_version_survey_number ON survey_version (survey, number)"),
+            in_pool=False,
+        )
+
+    manager.add_raw(create_index)
+    return manager
