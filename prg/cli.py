@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -17,10 +19,13 @@ T = TypeVar("T")
 
 
 def run(work: Callable[[], Awaitable[T]]) -> T:
-    """Run one piece of async work against the configured database."""
+    """Run one piece of async work against the configured database, migrated first (quietly, so
+    commands such as `token create` print only their result)."""
 
     async def main() -> T:
         await db.prepare(db.current_engine())
+        with contextlib.redirect_stdout(io.StringIO()):
+            await db.migrate()
         return await work()
 
     return asyncio.run(main())
@@ -55,7 +60,7 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    run(db.migrate)
+    asyncio.run(db.migrate())
     click.echo("Database is up to date.")
 
 
@@ -69,7 +74,7 @@ def serve(host: str | None, port: int | None) -> None:
     from prg.app import create_app
 
     settings = get_settings()
-    run(db.migrate)
+    asyncio.run(db.migrate())
     # The access log is off: URLs can carry search terms, which may be patients' names.
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, access_log=False,
                 proxy_headers=True, log_level=settings.log_level.lower())
@@ -83,7 +88,6 @@ def demo(ctx: click.Context, then_serve: bool) -> None:
     """Create the demo practice (Y90001) with a PRG, and print the manager's sign-in."""
     from prg.demo import load_demo
 
-    run(db.migrate)
     email, password = run(load_demo)
     settings = get_settings()
     click.echo("\nDemo practice Y90001 is ready.")

@@ -49,8 +49,10 @@ def _field_errors(exc: ValidationException) -> list[dict[str, Any]]:
     return errors
 
 
-def http_error_handler(_: Request, exc: HTTPException) -> Response:
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
+    if status >= 500:  # the framework's own 5xx detail describes our internals, not the request
+        return unexpected_error_handler(request, exc)
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     slug = phrase.lower().replace(" ", "-").replace("'", "")
     if isinstance(exc, ValidationException):

@@ -55,6 +55,8 @@ class StaffAuthentication(AbstractAuthenticationMiddleware):
 
 
 async def practice_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    if connection.scope["method"] == "OPTIONS":  # Litestar's automatic OPTIONS answers only "Allow"
+        return
     identity = connection.auth
     ods_code = str(connection.path_params.get("ods_code", ""))
     access = await practice_access(identity.user_id, ods_code)
@@ -67,7 +69,7 @@ async def practice_guard(connection: ASGIConnection, handler: BaseRouteHandler) 
 
 
 async def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if not connection.auth.is_admin:
+    if connection.scope["method"] != "OPTIONS" and not connection.auth.is_admin:
         raise Forbidden("Only a host administrator can do this.")
 
 
