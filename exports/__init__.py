@@ -1,0 +1,1 @@
+"""Files the product emits (Excel tools, reports, returns)."""

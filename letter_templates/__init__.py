@@ -1,0 +1,1 @@
+"""The recruitment pack: letter, poster and leaflet templates and their renderer."""

@@ -1,0 +1,1 @@
+"""Surveys: definitions, question bank, XLSForm, the public web form, invitations and responses."""

@@ -1,0 +1,1178 @@
+"""XLSForm import and export: survey definitions edited in Excel and exchanged with KoBoToolbox / ODK.
+
+`import_xlsform(data)` reads an .xlsx XLSForm into a validated `SurveyDefinition`; `export_xlsform(defn)`
+writes one, using the same conventions, so ``import_xlsform(export_xlsform(d)) == d``. Reading is safe:
+the bytes must be a real .xlsx (zip checked against bombs and unsafe paths by `prg.uploads.check_zip`,
+XML entity declarations refused, formulas refused, never evaluated), and every problem is reported as an
+`InvalidInput` error whose `field` is the sheet (``survey``, ``choices``, ``settings``), with the
+spreadsheet `row` (header = row 1) and `column`.
+
+The supported subset (anything else is an error naming the sheet and row, never silently dropped):
+
+- ``survey`` sheet columns: ``type``, ``name``, ``label``, ``hint``, ``required`` (yes/no), ``relevant``
+  (the skip-logic subset of `surveys.skip_logic`: ``${q} = 'a'``, ``!=``, ``<``, ``<=``, ``>``, ``>=``
+  with a quoted code or a number, ``selected(${q}, 'a')``, ``${q} != ''`` / ``${q} = ''``, ``and``,
+  ``or``, ``not(...)``, parentheses), ``constraint`` (only ``. >= N`` and ``. <= N`` for numbers,
+  ``. >= date('YYYY-MM-DD')`` / ``. <= date(...)`` for dates and ``string-length(.) <= N`` for text,
+  joined by ``and``), ``appearance``, ``parameters`` (for ``range`` only), and our own optional columns
+  ``prg_dimension`` (``sex``, ``age_band``, ``ethnicity`` or ``custom:<name>`` on a ``select_one``) and
+  ``prg_top_box`` (space-separated codes). ``choice_filter``, ``calculation``, ``default``,
+  ``read_only``, ``repeat_count``, ``trigger`` and media columns are refused when filled in; other columns
+  (``constraint_message``, ``required_message``, ``guidance_hint``, KoBo's ``$kuid``...) are ignored.
+- Types: ``select_one L`` (single choice), ``select_multiple L`` (multiple choice; KoBo's
+  ``select_from_list_name`` column may name the list instead), ``integer`` and
+  ``decimal`` (number), ``date``, ``text`` (short text; with appearance ``multiline``, long text),
+  ``range`` with parameters ``start=0 end=10 step=1`` (0-10 scale), ``note`` (only as the first rows of a
+  group, where it becomes the section's introduction; the group's ``hint`` does too), ``begin_group`` /
+  ``end_group``. Metadata rows (``start``, ``end``, ``today``, ``deviceid``, ``username``, ``audit``...)
+  are skipped: the product records its own submission date and nothing about the device.
+- Sections: each top-level group is a section (its ``relevant`` is the section's ``show_if``); runs of
+  questions outside any group become sections of their own (``section_1``...). Other nested groups are
+  refused, except rating grids.
+- Rating grid: a group with appearance ``table-list`` whose rows are all ``select_one`` over the same
+  list (written by export, with rows named ``<grid>_<row>``; an optional first row with appearance
+  ``label`` is a header), or a ``field-list`` group whose first ``select_one`` has appearance ``label``
+  and the rest ``list-nolabel`` (the older ODK pattern). The group's label, hint, ``relevant`` and
+  ``prg_top_box`` belong to the grid; its rows must all be required or all optional.
+- ``choices`` sheet: ``list_name``, ``name``, ``label``, and ``prg_group`` (the population group of the
+  option, for a question with ``prg_dimension``).
+- ``settings`` sheet: ``form_title`` (in the default language; ``prg_form_title::Polish (pl)`` for
+  others: pyxform cannot read translated titles), ``form_id``, ``version``, ``default_language``.
+- Languages: ``label::English (en)``, ``hint::Polish (pl)``; a plain ``label`` column is the default
+  language (``default_language``, else English). Names are lower-cased on import (KoBo writes
+  ``Q1``); a name must then be lower-case letters, digits and ``_``, starting with a letter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import msgspec
+
+from prg.errors import BadFile, ErrorDetail, FileTooLarge, InvalidInput
+from prg.uploads import check_xlsx_safety, is_xlsx, shown_name
+from surveys import skip_logic
+from surveys.definition import (
+    NAME_RE,
+    DateQuestion,
+    LongTextQuestion,
+    MultipleChoiceQuestion,
+    NumberQuestion,
+    Question,
+    RatingGridQuestion,
+    ScaleQuestion,
+    ShortTextQuestion,
+    SingleChoiceQuestion,
+    SurveyDefinition,
+    validate_definition,
+)
+from surveys.definition import _from_msgspec as _error_from_msgspec
+from surveys.skip_logic import Compare, SkipLogicError
+
+__all__ = ["MAX_BYTES", "export_xlsform", "import_xlsform", "language_column_name"]
+
+MAX_BYTES = 5_000_000
+_MAX_UNZIPPED = 50_000_000  # what a real XLSForm expands to is a few hundred KB
+MAX_SURVEY_ROWS = 2_000
+MAX_CHOICE_ROWS = 20_000
+MAX_CELL = 4_000
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+_METADATA_TYPES = frozenset(
+    {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "simserial", "subscriberid", "audit"}
+)
+_UNSUPPORTED_TYPES: dict[str, str] = {
+    "begin_repeat": "repeats are not supported: a survey asks each question once per patient",
+    "end_repeat": "repeats are not supported: a survey asks each question once per patient",
+    "calculate": "calculations are not supported",
+    "hidden": "hidden questions are not supported",
+    "geopoint": "location questions are not supported",
+    "geotrace": "location questions are not supported",
+    "geoshape": "location questions are not supported",
+    "start-geopoint": "location questions are not supported",
+    "image": "photo questions are not supported",
+    "audio": "audio questions are not supported",
+    "background-audio": "audio recording is not supported",
+    "video": "video questions are not supported",
+    "file": "file uploads are not supported",
+    "barcode": "barcode questions are not supported",
+    "time": "time questions are not supported; use date",
+    "datetime": "date-and-time questions are not supported; use date",
+    "acknowledge": "acknowledge questions are not supported; use a select_one with one answer",
+    "trigger": "trigger questions are not supported",
+    "rank": "ranking questions are not supported",
+    "begin_kobomatrix": "KoBo matrix questions are not supported; use a group with appearance table-list",
+    "end_kobomatrix": "KoBo matrix questions are not supported; use a group with appearance table-list",
+    "select_one_from_file": "choices from a file are not supported; list them on the choices sheet",
+    "select_multiple_from_file": "choices from a file are not supported; list them on the choices sheet",
+    "select_one_external": "external choices are not supported; list them on the choices sheet",
+    "xml-external": "external data is not supported",
+    "csv-external": "external data is not supported",
+}
+# Columns whose content would change the form's behaviour in ways we cannot honour.
+_REFUSED_COLUMNS: dict[str, str] = {
+    "choice_filter": "choice filters (cascading selects) are not supported",
+    "calculation": "calculations are not supported",
+    "default": "default answers are not supported (a survey must not answer for the patient)",
+    "read_only": "read-only questions are not supported",
+    "readonly": "read-only questions are not supported",
+    "repeat_count": "repeats are not supported",
+    "trigger": "triggers are not supported",
+    "media": "images, audio and video in labels are not supported",
+    "image": "images in labels are not supported",
+    "audio": "audio in labels are not supported",
+    "video": "video in labels is not supported",
+    "big-image": "images in labels are not supported",
+}
+_SURVEY_COLUMNS = (
+    "type", "name", "label", "hint", "required", "relevant", "constraint", "appearance", "parameters",
+    "prg_dimension", "prg_top_box", "select_from_list_name",
+)  # fmt: skip
+_CHOICES_COLUMNS = ("list_name", "name", "label", "prg_group")
+_SETTINGS_COLUMNS = ("form_title", "form_id", "version", "default_language", "prg_form_title")
+_TRUE = frozenset({"yes", "true", "true()", "1", "y"})
+_FALSE = frozenset({"", "no", "false", "false()", "0", "n"})
+_LANGUAGE_RE = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)\)\s*$")
+
+# ---------------------------------------------------------------------------------------------------------
+# Languages
+# ---------------------------------------------------------------------------------------------------------
+
+
+@cache
+def _language_names() -> dict[str, str]:
+    """English language name (lower case) -> code, from babel's CLDR data: 'polish' -> 'pl'."""
+    from babel import Locale
+
+    names = Locale("en").languages
+    return {name.lower(): code for code, name in names.items() if re.fullmatch(r"[a-z]{2,3}", code)}
+
+
+def language_column_name(code: str) -> str:
+    """How a language is written in XLSForm column headers: 'English (en)', 'Polish (pl)'."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name("en") or code
+    except (UnknownLocaleError, ValueError):
+        name = code
+    return f"{name} ({code})"
+
+
+def _language_code(text: str) -> str | None:
+    text = text.strip()
+    m = _LANGUAGE_RE.match(text)
+    if m:
+        primary, _, region = m.group("code").replace("_", "-").partition("-")
+        return primary.lower() + (f"-{region}" if region else "")
+    if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", text):
+        return text
+    return _language_names().get(text.lower())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading sheets
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sheet:
+    name: str
+    headers: list[str]  # as written, stripped
+    rows: list[tuple[int, list[str]]]  # (spreadsheet row, cell texts aligned with headers)
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[ErrorDetail] = []
+        self._cells: set[tuple[str, int | None, str | None]] = set()
+
+    def add(self, sheet: str, row: int | None, column: str | None, message: str) -> None:
+        # One error per cell: a formula refused in a label should not also be reported as an empty label.
+        if row is not None and column is not None and (sheet, row, column) in self._cells:
+            return
+        self._cells.add((sheet, row, column))
+        self.items.append(ErrorDetail(message, field=sheet, row=row, column=column))
+
+    def header_errors(self, sheet: str) -> bool:
+        return any(e.field == sheet and e.row == 1 for e in self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            order = {"settings": 0, "survey": 1, "choices": 2}
+            self.items.sort(key=lambda e: (order.get(e.field or "", 3), e.row or 0))
+            raise InvalidInput("The XLSForm cannot be imported.", self.items)
+
+
+def _cell_text(cell: Any, sheet: str, row: int, column: str, errors: _Errors) -> str:
+    value = cell.value
+    if value is None:
+        return ""
+    if getattr(cell, "data_type", None) == "f":
+        errors.add(sheet, row, column, "holds a formula; type the value instead")
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    if len(text) > MAX_CELL:
+        errors.add(sheet, row, column, f"is longer than {MAX_CELL} characters")
+        return ""
+    return text.strip()
+
+
+def _read_sheet(ws: Any, name: str, max_rows: int, errors: _Errors) -> _Sheet:
+    rows_iter = ws.iter_rows()
+    header_cells = next(rows_iter, ())
+    headers = [str(c.value).strip() if c.value is not None else "" for c in header_cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    rows: list[tuple[int, list[str]]] = []
+    for number, cells in enumerate(rows_iter, start=2):
+        texts = []
+        for index, header in enumerate(headers):
+            cell = cells[index] if index < len(cells) else None
+            texts.append(_cell_text(cell, name, number, header or f"column {index + 1}", errors) if cell else "")
+        if not any(texts):
+            continue
+        if len(rows) >= max_rows:
+            raise BadFile(f"The {name} sheet has more than {max_rows} rows.")
+        rows.append((number, texts))
+    return _Sheet(name, headers, rows)
+
+
+def _open_workbook(data: bytes, filename: str | None) -> Any:
+    """The workbook, opened only after `prg.uploads.check_xlsx_safety` (zip bombs, unsafe paths, embedded
+    archives, DTD/entity declarations) has passed; legacy .xls and non-workbooks are refused by content."""
+    import openpyxl
+
+    name = shown_name(filename or "XLSForm.xlsx")
+    if not data:
+        raise BadFile(f"{name} is empty")
+    if len(data) > MAX_BYTES:
+        raise FileTooLarge(f"{name} is {len(data):,} bytes; an XLSForm may be at most {MAX_BYTES:,}")
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise BadFile(f"{name} is an old Excel (.xls) workbook: save it as .xlsx (Excel Workbook) and upload that")
+    if not is_xlsx(data):
+        raise BadFile(f"{name} is not an Excel workbook (.xlsx); an XLSForm must be one")
+    check_xlsx_safety(data, name, max_bytes=_MAX_UNZIPPED)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it ignores
+            # data_only=False: a formula shows as a formula and is refused rather than trusted.
+            return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise BadFile(f"{name} is not a readable XLSX workbook ({type(exc).__name__})") from None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Columns:
+    """Where each column of a sheet is: plain ones by name, translated ones by (base, language)."""
+
+    plain: dict[str, int] = field(default_factory=dict)
+    texts: dict[str, dict[str, int]] = field(default_factory=dict)  # base -> {lang: index}
+    refused: dict[int, str] = field(default_factory=dict)  # index -> reason
+
+
+def _columns(
+    sheet: _Sheet, known: tuple[str, ...], translated: tuple[str, ...], default_lang: str, errors: _Errors
+) -> _Columns:
+    cols = _Columns()
+    for index, header in enumerate(sheet.headers):
+        if not header:
+            if any(cells[index] for _, cells in sheet.rows if index < len(cells)):
+                errors.add(sheet.name, 1, f"column {index + 1}", "has values but no header")
+            continue
+        base, sep, rest = header.partition("::")
+        base = base.strip().lower().replace(" ", "_")
+        if base in _REFUSED_COLUMNS or base.startswith("media"):
+            cols.refused[index] = _REFUSED_COLUMNS.get(base, _REFUSED_COLUMNS["media"])
+            continue
+        if base in translated:
+            if sep:
+                lang = _language_code(rest)
+                if lang is None:
+                    errors.add(
+                        sheet.name, 1, header,
+                        f"cannot tell which language this is; write it like {base}::Polish (pl)",
+                    )  # fmt: skip
+                    continue
+            else:
+                lang = default_lang
+            if lang in cols.texts.setdefault(base, {}):
+                errors.add(sheet.name, 1, header, f"is a second {base} column for language '{lang}'")
+                continue
+            cols.texts[base][lang] = index
+        elif base in known and not sep:
+            if base in cols.plain:
+                errors.add(sheet.name, 1, header, "appears twice in the header")
+                continue
+            cols.plain[base] = index
+        elif not base.startswith(("$", "bind", "instance", "body", "kobo")):
+            close = difflib.get_close_matches(base, known + translated, n=1, cutoff=0.8)
+            if close and base != close[0]:
+                errors.add(sheet.name, 1, header, f"is not a column this product reads: did you mean '{close[0]}'?")
+    return cols
+
+
+@dataclass
+class _Row:
+    sheet: str
+    number: int
+    cells: list[str]
+    cols: _Columns
+
+    def get(self, name: str) -> str:
+        index = self.cols.plain.get(name)
+        return self.cells[index] if index is not None else ""
+
+    def text(self, base: str) -> dict[str, str]:
+        return {lang: self.cells[i] for lang, i in self.cols.texts.get(base, {}).items() if self.cells[i]}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Import
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    row: _Row
+    children: list[_Row | _Group] = field(default_factory=list)
+
+
+_TYPE_ALIASES = {
+    "begin group": "begin_group", "end group": "end_group", "begin repeat": "begin_repeat",
+    "end repeat": "end_repeat", "select one": "select_one", "select multiple": "select_multiple",
+    "select all that apply": "select_multiple", "int": "integer", "string": "text",
+    "begin kobomatrix": "begin_kobomatrix", "end kobomatrix": "end_kobomatrix",
+}  # fmt: skip
+
+
+def _split_type(raw: str) -> tuple[str, str]:
+    text = " ".join(raw.split()).lower()
+    for alias, canonical in _TYPE_ALIASES.items():
+        if text == alias or text.startswith(alias + " "):
+            text = canonical + text[len(alias) :]
+            break
+    kind, _, arg = text.partition(" ")
+    return kind, arg.strip()
+
+
+class _Importer:
+    def __init__(self, book: Any, filename: str | None) -> None:
+        self.errors = _Errors()
+        self.filename = filename
+        sheets = {ws.title.strip().lower(): ws for ws in book.worksheets}
+        if "survey" not in sheets:
+            raise InvalidInput(
+                "The XLSForm cannot be imported.",
+                [ErrorDetail("The workbook has no 'survey' sheet (sheets: " + ", ".join(sheets) + ").", field="survey")],
+            )
+        self.survey = _read_sheet(sheets["survey"], "survey", MAX_SURVEY_ROWS, self.errors)
+        self.choices = (
+            _read_sheet(sheets["choices"], "choices", MAX_CHOICE_ROWS, self.errors) if "choices" in sheets else None
+        )
+        self.settings = _read_sheet(sheets["settings"], "settings", 5, self.errors) if "settings" in sheets else None
+        self.where: dict[str, tuple[str, int, str | None]] = {}  # definition path -> (sheet, row, column)
+        self.names: dict[str, int] = {}  # XLSForm name (lower case) -> row
+        self.kinds: dict[str, str] = {}  # question id -> our type, for reading relevant
+
+    # -- settings and languages ------------------------------------------------------------------------
+
+    def read_settings(self) -> None:
+        self.title: dict[str, str] = {}
+        self.form_id = ""
+        default_raw = ""
+        self.settings_row = 2
+        title_cols: dict[str, int] = {}
+        plain: dict[str, int] = {}
+        if self.settings and self.settings.rows:
+            self.settings_row, cells = self.settings.rows[0]
+            for index, header in enumerate(self.settings.headers):
+                base, sep, rest = header.partition("::")
+                base = base.strip().lower()
+                if base in ("form_title", "prg_form_title") and sep:
+                    lang = _language_code(rest)
+                    if lang is None:
+                        self.errors.add("settings", 1, header, "cannot tell which language this is")
+                    else:
+                        title_cols[lang] = index
+                elif base in _SETTINGS_COLUMNS and not sep:
+                    plain[base] = index
+            default_raw = cells[plain["default_language"]] if "default_language" in plain else ""
+            self.form_id = cells[plain["form_id"]] if "form_id" in plain else ""
+            self.title = {lang: cells[i] for lang, i in title_cols.items() if cells[i]}
+            main_title = cells[plain["form_title"]] if "form_title" in plain else ""
+        else:
+            main_title = ""
+        if default_raw:
+            code = _language_code(default_raw)
+            if code is None:
+                self.errors.add(
+                    "settings", self.settings_row, "default_language",
+                    f"cannot tell which language '{default_raw}' is; write it like English (en)",
+                )  # fmt: skip
+                code = "en"
+            self.default = code
+        else:
+            self.default = self._guess_default()
+        if main_title:
+            self.title[self.default] = main_title
+        if not self.title:
+            fallback = self.form_id or (re.sub(r"\.xlsx$", "", self.filename, flags=re.I) if self.filename else "")
+            if fallback:
+                self.title[self.default] = fallback[:200]
+            else:
+                self.errors.add("settings", 2, "form_title", "The form needs a title: fill in form_title")
+
+    def _guess_default(self) -> str:
+        """No default_language: a plain label column is English; else English if present, else the first."""
+        if any(h.strip().lower() == "label" for h in self.survey.headers):
+            return "en"
+        found = []
+        for header in self.survey.headers:
+            base, sep, rest = header.partition("::")
+            if sep and base.strip().lower() == "label":
+                code = _language_code(rest)
+                if code:
+                    found.append(code)
+        return "en" if "en" in found or not found else found[0]
+
+    def languages(self) -> list[str]:
+        langs: list[str] = []
+        for cols in (self.survey_cols, self.choice_cols):
+            if cols is None:
+                continue
+            for base in ("label", "hint"):
+                for lang in cols.texts.get(base, {}):
+                    if lang not in langs:
+                        langs.append(lang)
+        for lang in self.title:
+            if lang not in langs:
+                langs.append(lang)
+        if self.default not in langs:
+            langs.insert(0, self.default)
+        return langs
+
+    # -- choices ---------------------------------------------------------------------------------------
+
+    def read_choices(self) -> None:
+        self.lists: dict[str, list[tuple[_Row, str]]] = {}
+        self.choice_cols = None
+        if self.choices is None:
+            return
+        cols = self.choice_cols = _columns(self.choices, ("list_name", "name", "prg_group"), ("label",), self.default, self.errors)
+        for header in ("list_name", "name"):
+            if header not in cols.plain and self.choices.rows:
+                self.errors.add("choices", 1, None, f"The choices sheet has no '{header}' column")
+                return
+        for number, cells in self.choices.rows:
+            row = _Row("choices", number, cells, cols)
+            self._refused(row)
+            list_name, name = row.get("list_name"), row.get("name")
+            if not list_name:
+                self.errors.add("choices", number, "list_name", "is empty")
+                continue
+            if not name:
+                self.errors.add("choices", number, "name", "is empty: every answer needs a code")
+                continue
+            entries = self.lists.setdefault(list_name, [])
+            if any(code == name for _, code in entries):
+                self.errors.add("choices", number, "name", f"'{name}' appears twice in the list '{list_name}'")
+                continue
+            entries.append((row, name))
+
+    def _refused(self, row: _Row) -> None:
+        for index, reason in row.cols.refused.items():
+            if row.cells[index]:
+                header = (self.survey if row.sheet == "survey" else self.choices).headers[index]  # type: ignore[union-attr]
+                self.errors.add(row.sheet, row.number, header, reason)
+
+    # -- survey structure ------------------------------------------------------------------------------
+
+    def read_tree(self) -> list[_Row | _Group]:
+        cols = self.survey_cols = _columns(
+            self.survey,
+            tuple(c for c in _SURVEY_COLUMNS if c not in ("label", "hint")),
+            ("label", "hint"),
+            self.default,
+            self.errors,
+        )
+        missing = [needed for needed in ("type", "name") if needed not in cols.plain]
+        for needed in missing:
+            self.errors.add("survey", 1, None, f"The survey sheet has no '{needed}' column")
+        if missing or self.errors.header_errors("survey") or self.errors.header_errors("choices"):
+            self.errors.raise_if_any()  # without usable columns every row would add a misleading error
+        root: list[_Row | _Group] = []
+        stack: list[_Group] = []
+        for number, cells in self.survey.rows:
+            row = _Row("survey", number, cells, cols)
+            raw_type = row.get("type")
+            if not raw_type:
+                self.errors.add("survey", number, "type", "is empty: every row needs a type")
+                continue
+            kind, _ = _split_type(raw_type)
+            if kind in _METADATA_TYPES:
+                continue
+            self._refused(row)
+            target = stack[-1].children if stack else root
+            if kind == "begin_group":
+                group = _Group(row)
+                target.append(group)
+                stack.append(group)
+            elif kind == "end_group":
+                if not stack:
+                    self.errors.add("survey", number, "type", "end_group has no matching begin_group above it")
+                else:
+                    stack.pop()
+            elif kind in _UNSUPPORTED_TYPES:
+                self.errors.add("survey", number, "type", f"'{raw_type}': {_UNSUPPORTED_TYPES[kind]}")
+            else:
+                target.append(row)
+        for group in stack:
+            self.errors.add("survey", group.row.number, "type", "this begin_group has no end_group")
+        return root
+
+    @staticmethod
+    def _type(row: _Row) -> tuple[str, str]:
+        """(type, list name); KoBo may put a select's list in a `select_from_list_name` column."""
+        kind, arg = _split_type(row.get("type"))
+        if kind in ("select_one", "select_multiple") and not arg:
+            arg = row.get("select_from_list_name")
+        return kind, arg
+
+    def _claim_name(self, row: _Row) -> str | None:
+        raw = row.get("name")
+        if not raw:
+            self.errors.add(row.sheet, row.number, "name", "is empty: every question and group needs a name")
+            return None
+        name = raw.lower()
+        if not NAME_RE.match(name):
+            self.errors.add(
+                row.sheet, row.number, "name",
+                f"'{raw}' is not a usable name: use letters, digits and _ (starting with a letter), at most 64",
+            )  # fmt: skip
+            return None
+        if name in self.names:
+            self.errors.add(row.sheet, row.number, "name", f"'{raw}' is also the name on row {self.names[name]}")
+            return None
+        self.names[name] = row.number
+        return name
+
+    def build(self) -> dict[str, Any]:
+        self.read_settings()
+        self.read_choices()
+        tree = self.read_tree()
+        sections: list[dict[str, Any]] = []
+        loose: list[_Row | _Group] = []
+
+        def flush() -> None:
+            if loose:
+                sections.append(self.section(None, list(loose), len(sections)))
+                loose.clear()
+
+        for node in tree:
+            if isinstance(node, _Group) and not self._grid_kind(node):
+                flush()
+                sections.append(self.section(node, node.children, len(sections)))
+            else:
+                loose.append(node)
+        flush()
+        if not sections and not self.errors.items:
+            self.errors.add("survey", None, None, "The survey sheet has no questions")
+        self.errors.raise_if_any()
+        return {
+            "title": self.title,
+            "default_language": self.default,
+            "languages": self.languages(),
+            "sections": sections,
+        }
+
+    def section(self, group: _Group | None, children: list[_Row | _Group], index: int) -> dict[str, Any]:
+        path = f"sections[{index}]"
+        out: dict[str, Any] = {}
+        if group is not None:
+            row = group.row
+            self.where[path] = ("survey", row.number, None)
+            out["id"] = self._claim_name(row) or f"section_{index + 1}"
+            if row.text("label"):
+                out["title"] = row.text("label")
+            intro = row.text("hint")
+            if row.get("relevant"):
+                out["show_if"] = self._relevant(row)
+            self._no_extra(row, ("constraint", "parameters", "prg_dimension", "prg_top_box"), "a group")
+        else:
+            first = children[0]
+            self.where[path] = ("survey", (first.row if isinstance(first, _Group) else first).number, None)
+            out["id"] = self._free_name(f"section_{index + 1}")
+            intro = {}
+        questions: list[dict[str, Any]] = []
+        for position, node in enumerate(children):
+            if isinstance(node, _Group):
+                grid = self._grid_kind(node)
+                if grid:
+                    questions.append(self.grid(node, grid, f"{path}.questions[{len(questions)}]"))
+                else:
+                    self.errors.add(
+                        "survey", node.row.number, "type",
+                        "groups inside groups are not supported, except rating grids (appearance table-list)",
+                    )  # fmt: skip
+                continue
+            kind, arg = self._type(node)
+            if kind == "note":
+                if questions:
+                    self.errors.add(
+                        "survey", node.number, "type",
+                        "a note can only introduce a section (put it first in its group); "
+                        "use the hint column for help on a question",
+                    )  # fmt: skip
+                    continue
+                if node.get("name"):
+                    self._claim_name(node)
+                self._no_extra(node, ("required", "relevant", "constraint", "parameters"), "a note")
+                for lang, text in node.text("label").items():
+                    intro[lang] = f"{intro[lang]}\n\n{text}" if lang in intro else text
+                self._no_interpolation(node, node.text("label"), "label")
+                continue
+            question = self.question(node, kind, arg, f"{path}.questions[{len(questions)}]")
+            if question is not None:
+                questions.append(question)
+        if intro:
+            out["intro"] = intro
+            if group is not None:
+                self._no_interpolation(group.row, intro, "hint")
+        out["questions"] = questions
+        if not questions and not self.errors.items:
+            where = group.row.number if group else None
+            self.errors.add("survey", where, None, "this section has no questions")
+        return out
+
+    def _free_name(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.names:
+            n += 1
+            name = f"{base}_{n}"
+        self.names[name] = 0
+        return name
+
+    def _no_extra(self, row: _Row, columns: Iterable[str], what: str) -> None:
+        for column in columns:
+            if row.get(column):
+                self.errors.add(row.sheet, row.number, column, f"is not used on {what}; leave it empty")
+
+    def _no_interpolation(self, row: _Row, text: dict[str, str], column: str) -> None:
+        if any("${" in t for t in text.values()):
+            self.errors.add(row.sheet, row.number, column, "inserting answers into text (${...}) is not supported")
+
+    def _common(self, row: _Row, path: str, kind: str) -> dict[str, Any] | None:
+        name = self._claim_name(row)
+        label, hint = row.text("label"), row.text("hint")
+        if not label:
+            self.errors.add(row.sheet, row.number, "label", "is empty: every question needs a label")
+        self._no_interpolation(row, label, "label")
+        self._no_interpolation(row, hint, "hint")
+        self.where[path] = ("survey", row.number, None)
+        out: dict[str, Any] = {"type": kind, "id": name or "", "label": label}
+        if hint:
+            out["help"] = hint
+        required = row.get("required").lower()
+        if required in _TRUE:
+            out["required"] = True
+        elif required not in _FALSE:
+            self.errors.add(row.sheet, row.number, "required", "must be yes or no (conditions are not supported)")
+        if row.get("relevant"):
+            show_if = self._relevant(row)
+            if show_if:
+                out["show_if"] = show_if
+        return out if name else None
+
+    def _relevant(self, row: _Row) -> str | None:
+        text = row.get("relevant")
+        try:
+            expr = skip_logic.from_xpath(text, rename=str.lower)
+            expr = self._codes_as_text(expr)
+            return skip_logic.format_expr(expr)
+        except SkipLogicError as exc:
+            self.errors.add(
+                row.sheet, row.number, "relevant",
+                f"{exc}. Supported: ${{q}} = 'a' (also != < <= > >=, numbers), selected(${{q}}, 'a'), "
+                "${q} != '', and, or, not(...), parentheses",
+            )  # fmt: skip
+            return None
+
+    def _codes_as_text(self, expr: skip_logic.Expr) -> skip_logic.Expr:
+        """${q} = 1 where q is a choice question compares with the code '1'."""
+        if isinstance(expr, Compare):
+            if self.kinds.get(expr.name) == "single_choice" and not isinstance(expr.value, str):
+                return Compare(expr.name, expr.op, skip_logic._literal(expr.value))
+            return expr
+        if isinstance(expr, skip_logic.Not):
+            return skip_logic.Not(self._codes_as_text(expr.operand))
+        if isinstance(expr, (skip_logic.And, skip_logic.Or)):
+            return type(expr)(tuple(self._codes_as_text(o) for o in expr.operands))
+        return expr
+
+    def _options(self, row: _Row, list_name: str, path: str) -> list[dict[str, Any]]:
+        if not list_name:
+            self.errors.add(row.sheet, row.number, "type", "names no choice list: write select_one <list name>")
+            return []
+        if list_name not in self.lists:
+            self.errors.add(row.sheet, row.number, "type", f"the choice list '{list_name}' is not on the choices sheet")
+            return []
+        options = []
+        for index, (choice, code) in enumerate(self.lists[list_name]):
+            self.where[f"{path}.options[{index}]"] = ("choices", choice.number, None)
+            label = choice.text("label")
+            if not label:
+                self.errors.add("choices", choice.number, "label", "is empty: every answer needs a label")
+            self._no_interpolation(choice, label, "label")
+            options.append({"code": code, "label": label})
+        return options
+
+    def _groups(self, list_name: str) -> dict[str, str]:
+        return {code: row.get("prg_group") for row, code in self.lists.get(list_name, []) if row.get("prg_group")}
+
+    def question(self, row: _Row, kind: str, arg: str, path: str) -> dict[str, Any] | None:
+        appearance = row.get("appearance").lower().split()
+        if "label" in appearance or "list-nolabel" in appearance:
+            self.errors.add(
+                row.sheet, row.number, "appearance",
+                f"'{row.get('appearance')}' only makes sense in a rating grid (a field-list group of select_one rows)",
+            )  # fmt: skip
+            return None
+        if kind not in ("select_one", "select_multiple", "integer", "decimal", "date", "text", "range"):
+            self.errors.add(row.sheet, row.number, "type", f"the type '{row.get('type')}' is not supported")
+            return None
+        if kind.startswith("select") and arg.endswith(" or_other"):
+            self.errors.add(
+                row.sheet, row.number, "type",
+                "or_other is not supported: add an 'Other' answer and a text question shown when it is selected",
+            )  # fmt: skip
+            return None
+        ours = {
+            "select_one": "single_choice", "select_multiple": "multiple_choice", "integer": "number",
+            "decimal": "number", "date": "date", "range": "scale_0_10",
+            "text": "long_text" if "multiline" in appearance else "short_text",
+        }[kind]  # fmt: skip
+        out = self._common(row, path, ours)
+        if row.get("parameters") and kind != "range":
+            self.errors.add(row.sheet, row.number, "parameters", "parameters are supported only for range (0 to 10)")
+        if kind != "select_one":
+            self._no_extra(row, ("prg_dimension", "prg_top_box"), f"a {kind} question (only on select_one)")
+        constraint = row.get("constraint")
+        if kind.startswith("select") or kind == "range":
+            if constraint:
+                self.errors.add(row.sheet, row.number, "constraint", f"constraints are not supported on {kind}")
+        if out is None:
+            return None
+        self.kinds[out["id"]] = ours
+        if kind.startswith("select"):
+            out["options"] = self._options(row, arg, path)
+            if kind == "select_one":
+                if row.get("prg_top_box"):
+                    out["top_box"] = row.get("prg_top_box").split()
+                dimension = row.get("prg_dimension")
+                if dimension:
+                    out["dimension"] = {"name": dimension, "groups": self._groups(arg)}
+        elif kind == "range":
+            params = _parameters(row.get("parameters"))
+            # pyxform's defaults are start=1 end=10 step=1; only 0..10 in whole steps is a 0-10 scale.
+            wanted = {"start": 0.0, "end": 10.0, "step": 1.0}
+            given = {"start": "1", "end": "10", "step": "1", **(params or {})}
+            if params is None or set(given) != set(wanted) or any(_float(given[k]) != v for k, v in wanted.items()):
+                self.errors.add(
+                    row.sheet, row.number, "parameters",
+                    "only the 0 to 10 scale is supported: write start=0 end=10 step=1",
+                )  # fmt: skip
+        elif kind in ("integer", "decimal"):
+            out["integer"] = kind == "integer"
+            out.update(self._constraint(row, "number"))
+        elif kind == "date":
+            out.update(self._constraint(row, "date"))
+        else:
+            out.update(self._constraint(row, "text"))
+        return out
+
+    def _constraint(self, row: _Row, kind: str) -> dict[str, Any]:
+        text = row.get("constraint")
+        if not text:
+            return {}
+        result = _parse_constraint(text, kind)
+        if isinstance(result, str):
+            self.errors.add(row.sheet, row.number, "constraint", result)
+            return {}
+        return result
+
+    # -- grids -----------------------------------------------------------------------------------------
+
+    def _grid_kind(self, group: _Group) -> str | None:
+        appearance = group.row.get("appearance").lower().split()
+        if "table-list" in appearance:
+            return "table-list"
+        if "field-list" in appearance:
+            rows = [c for c in group.children if isinstance(c, _Row)]
+            if len(rows) == len(group.children) and len(rows) >= 2:
+                kinds = [_split_type(r.get("type"))[0] for r in rows]
+                looks = [r.get("appearance").lower().split() for r in rows]
+                if all(k == "select_one" for k in kinds) and "label" in looks[0] and all(
+                    "list-nolabel" in a for a in looks[1:]
+                ):
+                    return "label-pattern"
+        return None
+
+    def grid(self, group: _Group, convention: str, path: str) -> dict[str, Any]:
+        row = group.row
+        gid = self._claim_name(row) or ""
+        self.where[path] = ("survey", row.number, None)
+        self._no_extra(row, ("required", "constraint", "parameters", "prg_dimension"), "a rating grid group")
+        out: dict[str, Any] = {"type": "rating_grid", "id": gid, "label": row.text("label")}
+        hint = row.text("hint")
+        if hint:
+            out["help"] = hint
+        self._no_interpolation(row, out["label"], "label")
+        self._no_interpolation(row, hint, "hint")
+        if row.get("relevant"):
+            show_if = self._relevant(row)
+            if show_if:
+                out["show_if"] = show_if
+        if row.get("prg_top_box"):
+            out["top_box"] = row.get("prg_top_box").split()
+        list_name: str | None = None
+        rows: list[dict[str, Any]] = []
+        required: set[bool] = set()
+        for child in group.children:
+            if isinstance(child, _Group):
+                self.errors.add("survey", child.row.number, "type", "a rating grid cannot contain a group")
+                continue
+            kind, arg = self._type(child)
+            if kind != "select_one":
+                self.errors.add(
+                    "survey", child.number, "type",
+                    f"every row of a rating grid (group '{row.get('name')}', appearance {convention}) "
+                    "must be a select_one over the same list",
+                )  # fmt: skip
+                continue
+            if list_name is None:
+                list_name = arg
+            elif arg != list_name:
+                self.errors.add("survey", child.number, "type", f"uses list '{arg}', but the grid's rows use '{list_name}'")
+                continue
+            if "label" in child.get("appearance").lower().split():
+                if not out["label"] and child.text("label"):
+                    out["label"] = child.text("label")
+                continue  # the header row: shows the scale, holds no answer
+            name = self._claim_name(child)
+            if name is None:
+                continue
+            row_id = name[len(gid) + 1 :] if gid and name.startswith(gid + "_") and len(name) > len(gid) + 1 else name
+            self.where[f"{path}.rows[{len(rows)}]"] = ("survey", child.number, None)
+            label = child.text("label")
+            if not label:
+                self.errors.add("survey", child.number, "label", "is empty: every row of a grid needs a label")
+            self._no_interpolation(child, label, "label")
+            rows.append({"id": row_id, "label": label})
+            self._no_extra(child, ("relevant", "constraint", "parameters", "prg_dimension", "prg_top_box"), "a grid row")
+            if child.text("hint"):
+                self.errors.add("survey", child.number, "hint", "rows of a rating grid cannot have hints; use the group's hint")
+            req = child.get("required").lower()
+            if req not in _TRUE | _FALSE:
+                self.errors.add("survey", child.number, "required", "must be yes or no")
+            required.add(req in _TRUE)
+        if not out["label"]:
+            self.errors.add("survey", row.number, "label", "is empty: a rating grid needs a label (its question)")
+        if len(required) > 1:
+            self.errors.add("survey", row.number, "required", "the rows of a rating grid must all be required or all optional")
+        if required == {True}:
+            out["required"] = True
+        out["rows"] = rows
+        out["options"] = self._options(row, list_name or "", path) if list_name else []
+        if not rows:
+            self.errors.add("survey", row.number, "type", "this rating grid has no rows")
+        self.kinds[gid] = "rating_grid"
+        return out
+
+    # -- validation, mapped back to rows ---------------------------------------------------------------
+
+    def locate(self, detail: ErrorDetail) -> ErrorDetail:
+        """A definition error (field path) as a sheet, row and column the author can find."""
+        path = detail.field or ""
+        best = ""
+        for key in self.where:
+            if (path == key or path.startswith((key + ".", key + "["))) and len(key) > len(best):
+                best = key
+        rest = path[len(best) :].lstrip(".")
+        attribute = re.split(r"[.\[]", rest, maxsplit=1)[0]
+        if best:
+            sheet, row, _ = self.where[best]
+            column = (_CHOICE_COLUMN_OF if sheet == "choices" else _COLUMN_OF).get(attribute)
+        elif path.startswith("title"):
+            sheet, row, column = "settings", self.settings_row, "form_title"
+        elif path.startswith(("default_language", "languages")):
+            sheet, row, column = "settings", self.settings_row, "default_language"
+        else:
+            sheet, row, column = "survey", None, None
+        message = f"{rest}: {detail.message}" if rest and rest != attribute else detail.message
+        return ErrorDetail(message, field=sheet, row=row, column=column)
+
+
+_COLUMN_OF = {
+    "id": "name", "label": "label", "help": "hint", "show_if": "relevant", "required": "required",
+    "min": "constraint", "max": "constraint", "max_length": "constraint", "top_box": "prg_top_box",
+    "dimension": "prg_dimension", "options": "type", "rows": "type", "title": "label", "intro": "hint",
+}  # fmt: skip
+_CHOICE_COLUMN_OF = {"code": "name", "label": "label"}
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _parameters(text: str) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for part in text.replace(",", " ").replace(";", " ").split():
+        key, sep, value = part.partition("=")
+        if not sep:
+            return None
+        params[key.strip().lower()] = value.strip()
+    return params
+
+
+_NUM = r"(-?\d+(?:\.\d+)?)"
+_ATOMS = {
+    "number": re.compile(r"^\.\s*(<=|>=)\s*" + _NUM + r"$"),
+    "date": re.compile(r"""^\.\s*(<=|>=)\s*date\(\s*['"](\d{4}-\d{2}-\d{2})['"]\s*\)$"""),
+    "text": re.compile(r"^string-length\(\s*\.\s*\)\s*(<=)\s*(\d+)$"),
+}
+_CONSTRAINT_HELP = {
+    "number": "for numbers write '. >= 0', '. <= 120' or both joined by 'and'",
+    "date": "for dates write \". >= date('2024-01-01')\", \". <= date('2024-12-31')\" or both joined by 'and'",
+    "text": "for text write 'string-length(.) <= 500'",
+}
+
+
+def _parse_constraint(text: str, kind: str) -> dict[str, Any] | str:
+    """min/max/max_length from a constraint in the supported subset, or an error message."""
+    out: dict[str, Any] = {}
+    for atom in re.split(r"\s+and\s+", text.strip()):
+        atom = atom.strip()
+        while atom.startswith("(") and atom.endswith(")"):
+            atom = atom[1:-1].strip()
+        m = _ATOMS[kind].match(atom)
+        if not m:
+            return f"'{text}' is not a supported constraint: {_CONSTRAINT_HELP[kind]}"
+        op, value = m.groups()
+        key = "max_length" if kind == "text" else ("min" if op == ">=" else "max")
+        if key in out:
+            return f"'{text}' sets {key} twice"
+        if kind == "number":
+            out[key] = float(value) if "." in value else int(value)
+        elif kind == "date":
+            try:
+                out[key] = date.fromisoformat(value).isoformat()
+            except ValueError:
+                return f"'{value}' is not a real date"
+        else:
+            out[key] = int(value)
+    return out
+
+
+def import_xlsform(data: bytes, *, filename: str | None = None) -> SurveyDefinition:
+    """Read an XLSForm (.xlsx bytes) into a validated definition.
+
+    Raises BadFile / FileTooLarge for files that are not safe .xlsx workbooks, and InvalidInput listing
+    every problem (field = sheet, row, column) for content outside the supported subset. `filename`
+    only supplies a title when the settings sheet has neither form_title nor form_id.
+    """
+    book = _open_workbook(data, filename)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            importer = _Importer(book, filename)
+        raw = importer.build()
+    finally:
+        book.close()
+    try:
+        defn = msgspec.convert(raw, SurveyDefinition)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput("The XLSForm cannot be imported.", [importer.locate(_error_from_msgspec(exc))]) from exc
+    errors = validate_definition(defn)
+    if errors:
+        raise InvalidInput("The XLSForm cannot be imported.", [importer.locate(e) for e in errors])
+    return defn
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Export
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _number_text(value: int | float) -> str:
+    return skip_logic._literal(value)
+
+
+def _bounds(prefix: str, low: str | None, high: str | None) -> str:
+    parts = []
+    if low is not None:
+        parts.append(f"{prefix} >= {low}")
+    if high is not None:
+        parts.append(f"{prefix} <= {high}")
+    return " and ".join(parts)
+
+
+def export_xlsform(defn: SurveyDefinition, *, form_id: str = "prg_survey", version: str | None = None) -> bytes:
+    """Write a definition as an XLSForm (.xlsx bytes) that KoBoToolbox, ODK and pyxform can read.
+
+    Conventions: one group per section (appearance field-list; the intro as a first note), one choice
+    list per choice question named after it, rating grids as table-list groups with rows named
+    ``<grid>_<row>``, text bounds as constraints, and our `prg_*` columns for dimensions and top box.
+    Every cell is written as text, so nothing in a label can become a formula.
+    """
+    import openpyxl
+    from openpyxl.styles import Font
+
+    langs = list(defn.languages)
+    lang_names = {lang: language_column_name(lang) for lang in langs}
+    survey_headers = (
+        ["type", "name"]
+        + [f"label::{lang_names[lang]}" for lang in langs]
+        + [f"hint::{lang_names[lang]}" for lang in langs]
+        + ["required", "relevant", "constraint", "appearance", "parameters", "prg_dimension", "prg_top_box"]
+    )
+    choice_headers = ["list_name", "name"] + [f"label::{lang_names[lang]}" for lang in langs] + ["prg_group"]
+    survey_rows: list[dict[str, str]] = []
+    choice_rows: list[dict[str, str]] = []
+    taken = {s.id for s in defn.sections} | {q.id for q in defn.questions()}
+    for q in defn.questions():
+        if isinstance(q, RatingGridQuestion):
+            taken |= {f"{q.id}_{r.id}" for r in q.rows}
+
+    def texts(column: str, text: dict[str, str] | None) -> dict[str, str]:
+        return {f"{column}::{lang_names[lang]}": value for lang, value in (text or {}).items() if lang in lang_names}
+
+    def relevant(show_if: str | None) -> str:
+        return skip_logic.to_xpath(show_if) if show_if else ""
+
+    def choices(list_name: str, q: Question) -> None:
+        groups = q.dimension.groups if isinstance(q, SingleChoiceQuestion) and q.dimension else {}
+        for option in q.options:  # type: ignore[union-attr]
+            row = {"list_name": list_name, "name": option.code, **texts("label", option.label)}
+            if option.code in groups:
+                row["prg_group"] = groups[option.code]
+            choice_rows.append(row)
+
+    for section in defn.sections:
+        survey_rows.append(
+            {"type": "begin_group", "name": section.id, **texts("label", section.title),
+             "relevant": relevant(section.show_if), "appearance": "field-list"}
+        )  # fmt: skip
+        if section.intro:
+            name, n = f"{section.id}_intro", 1
+            while name in taken:
+                n += 1
+                name = f"{section.id}_intro_{n}"
+            taken.add(name)
+            survey_rows.append({"type": "note", "name": name, **texts("label", section.intro)})
+        for q in section.questions:
+            row: dict[str, str] = {"name": q.id, **texts("label", q.label), **texts("hint", q.help)}
+            row["required"] = "yes" if q.required else ""
+            row["relevant"] = relevant(q.show_if)
+            if isinstance(q, SingleChoiceQuestion):
+                row["type"] = f"select_one {q.id}"
+                row["prg_top_box"] = " ".join(q.top_box)
+                row["prg_dimension"] = q.dimension.name if q.dimension else ""
+                choices(q.id, q)
+            elif isinstance(q, MultipleChoiceQuestion):
+                row["type"] = f"select_multiple {q.id}"
+                choices(q.id, q)
+            elif isinstance(q, RatingGridQuestion):
+                survey_rows.append(
+                    {"type": "begin_group", "name": q.id, **texts("label", q.label), **texts("hint", q.help),
+                     "relevant": row["relevant"], "appearance": "table-list", "prg_top_box": " ".join(q.top_box)}
+                )  # fmt: skip
+                for grid_row in q.rows:
+                    survey_rows.append(
+                        {"type": f"select_one {q.id}", "name": f"{q.id}_{grid_row.id}",
+                         **texts("label", grid_row.label), "required": row["required"]}
+                    )  # fmt: skip
+                survey_rows.append({"type": "end_group", "name": q.id})
+                choices(q.id, q)
+                continue
+            elif isinstance(q, ScaleQuestion):
+                row["type"] = "range"
+                row["parameters"] = "start=0 end=10 step=1"
+            elif isinstance(q, NumberQuestion):
+                row["type"] = "integer" if q.integer else "decimal"
+                low = None if q.min is None else _number_text(q.min)
+                high = None if q.max is None else _number_text(q.max)
+                row["constraint"] = _bounds(".", low, high)
+            elif isinstance(q, DateQuestion):
+                low = None if q.min is None else f"date('{q.min.isoformat()}')"
+                high = None if q.max is None else f"date('{q.max.isoformat()}')"
+                row["type"] = "date"
+                row["constraint"] = _bounds(".", low, high)
+            elif isinstance(q, (ShortTextQuestion, LongTextQuestion)):
+                row["type"] = "text"
+                row["constraint"] = f"string-length(.) <= {q.max_length}"
+                if isinstance(q, LongTextQuestion):
+                    row["appearance"] = "multiline"
+            survey_rows.append(row)
+        survey_rows.append({"type": "end_group", "name": section.id})
+
+    settings = {
+        "form_title": defn.title.get(defn.default_language, ""),
+        "form_id": form_id,
+        "version": version or "",
+        "default_language": lang_names[defn.default_language],
+    }
+    settings_headers = ["form_title", "form_id", "version", "default_language"]
+    for lang in langs:
+        if lang != defn.default_language and lang in defn.title:
+            header = f"prg_form_title::{lang_names[lang]}"
+            settings_headers.append(header)
+            settings[header] = defn.title[lang]
+
+    book = openpyxl.Workbook()
+    bold = Font(bold=True)
+    for ws, title, headers, rows in (
+        (book.active, "survey", survey_headers, survey_rows),
+        (book.create_sheet(), "choices", choice_headers, choice_rows),
+        (book.create_sheet(), "settings", settings_headers, [settings]),
+    ):
+        ws.title = title
+        for col, header in enumerate(headers, start=1):
+            cell = ws.cell(row=1, column=col, value=header)
+            cell.data_type = "s"
+            cell.font = bold
+            ws.column_dimensions[cell.column_letter].width = 40 if header.startswith(("label", "hint")) else 18
+        for r, values in enumerate(rows, start=2):
+            for col, header in enumerate(headers, start=1):
+                value = values.get(header, "")
+                if value:
+                    cell = ws.cell(row=r, column=col, value=value)
+                    cell.data_type = "s"  # text, never a formula, whatever it starts with
+        ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
