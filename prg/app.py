@@ -21,8 +21,13 @@ from prg.accounts.services import practices_of
 from prg.audit.controllers import AuditController
 from prg.errors import DomainError
 from prg.members.controllers import MemberController
+from prg.population.controllers import PopulationController
 from prg.problems import EXCEPTION_HANDLERS, problem
+from prg.representativeness.controllers import RecruitmentTargetsController, RepresentativenessController
 from prg.settings import Settings, get_settings
+from surveys.controllers import SurveyController, provide_writer
+from surveys.public import PublicSurveyController
+from surveys.ingest import ResponseWriter
 from prg.web import (
     RequireKnownBodyType,
     StaffAuthentication,
@@ -57,9 +62,11 @@ class DatabaseDown(DomainError):
 def practice_router() -> Router:
     return Router(
         path="/api/practices/{ods_code:str}",
-        route_handlers=[PracticeController, MemberController, AuditController],
+        route_handlers=[PracticeController, MemberController, AuditController, SurveyController,
+                        PopulationController, RepresentativenessController, RecruitmentTargetsController],
         guards=[practice_guard],
-        dependencies={"practice": Provide(provide_practice, sync_to_thread=False)},
+        dependencies={"practice": Provide(provide_practice, sync_to_thread=False),
+                      "writer": Provide(provide_writer, sync_to_thread=False)},
     )
 
 
@@ -76,20 +83,24 @@ def create_app(settings: Settings | None = None, *, pool: bool = True) -> Litest
     logging.getLogger("prg").setLevel(settings.log_level.upper())
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = db.current_engine()
         await db.prepare(engine)
         if pool:
             await db.start_pool(engine, settings.pg_pool_max)
+        app.state.response_writer = writer = ResponseWriter()
+        await writer.start()
         try:
             yield
         finally:
+            await writer.stop()
             await db.close_pool(engine)
 
     cors = CORSConfig(allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
                       allow_credentials=True) if settings.cors_origins.strip() else None
     return Litestar(
-        route_handlers=[livez, healthz, my_practices, AuthController, AdminController, practice_router()],
+        route_handlers=[livez, healthz, my_practices, AuthController, AdminController, practice_router(),
+                        PublicSurveyController],
         lifespan=[lifespan],
         middleware=[RequireKnownBodyType(), DefineMiddleware(StaffAuthentication, exclude=[r"^/schema"])],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -7,10 +7,11 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    return Environment(loader=PackageLoader("prg", "templates"), autoescape=True, undefined=StrictUndefined)
+@lru_cache(maxsize=None)
+def environment(package: str = "prg") -> Environment:
+    """The templates of one package (its `templates/` folder)."""
+    return Environment(loader=PackageLoader(package, "templates"), autoescape=True, undefined=StrictUndefined)
 
 
-def render(template: str, **context: object) -> str:
-    return environment().get_template(template).render(**context)
+def render(template: str, package: str = "prg", **context: object) -> str:
+    return environment(package).get_template(template).render(**context)

@@ -14,6 +14,7 @@ APP_REGISTRY = AppRegistry(
         "prg.accounts.piccolo_app",
         "prg.audit.piccolo_app",
         "prg.members.piccolo_app",
+        "prg.population.piccolo_app",
         "surveys.piccolo_app",
     ]
 )

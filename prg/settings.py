@@ -32,9 +32,15 @@ class Settings:
     max_upload_bytes: int = 20_000_000
     # Largest number of data rows one register import may hold.
     max_import_rows: int = 20_000
+    # Disclosure control: a group's member count from 1 to this minus one is flagged `suppressed` in the
+    # representativeness check and never quoted in its findings. 10 is the national survey's "fewer than 10"
+    # rule and covers NHS Digital's 1-7 rule; one threshold for every number the product publishes.
+    suppression_threshold: int = 10
     # Address and port for `prg serve`.
     host: str = "127.0.0.1"
     port: int = 8000
+    # Survey answers one client address may send to one open-link survey per hour (0: no limit).
+    survey_submissions_per_hour: int = 60
     # Browser origins allowed to call the API from another site (comma-separated); empty keeps CORS closed.
     cors_origins: str = ""
     # Application log level (DEBUG, INFO, WARNING, ERROR). Logs never carry patients' personal data.
@@ -64,6 +70,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     if settings.cookie_secure not in {"auto", "true", "false"}:
         raise ValueError("setting PRG_COOKIE_SECURE must be auto, true or false")
+    if settings.suppression_threshold < 0:
+        raise ValueError("setting PRG_SUPPRESSION_THRESHOLD must be 0 or more")
     return settings
 
 

@@ -8,10 +8,11 @@ not confirmed), a caller whose role is too low gets 403.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Headers, MutableScopeHeaders
+from litestar.datastructures import Headers, MutableScopeHeaders, UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -21,7 +22,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from prg.accounts.security import same_secret
 from prg.accounts.services import PracticeAccess, identity_from_session, identity_from_token, practice_access
-from prg.errors import DomainError, Forbidden, NotFound
+from prg.errors import DomainError, FileTooLarge, Forbidden, NotFound
+from prg.settings import get_settings
 
 SESSION_COOKIE = "prg_session"
 CSRF_HEADER = "x-csrf-token"
@@ -130,3 +132,17 @@ class UnsupportedBodyType(DomainError):
     status = 415
     title = "Unsupported media type"
     slug = "unsupported-media-type"
+
+
+@dataclass
+class FileUpload:
+    file: UploadFile
+
+
+async def read_upload(upload: UploadFile) -> tuple[bytes, str]:
+    """The upload's bytes, refused before reading past the configured size."""
+    limit = get_settings().max_upload_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(f"The file is larger than {limit // 1_000_000} MB.")
+    return data, upload.filename or "upload"

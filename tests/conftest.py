@@ -128,6 +128,7 @@ async def app(settings):
 async def client(app) -> AsyncIterator[AsyncTestClient]:
     """An anonymous HTTPS client (so Secure cookies travel as in production)."""
     async with AsyncTestClient(app, base_url="https://testserver.local") as c:
+        c.follow_redirects = False  # tests see each 303 as a browser would
         yield c
 
 

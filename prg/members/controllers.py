@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, JSONBody, Parameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
-from prg.web import CurrentPractice
-from prg.errors import FileTooLarge
+from prg.web import CurrentPractice, FileUpload, read_upload
 from prg.members import schemas, services
 from prg.pages import render
-from prg.settings import get_settings
-
-
-@dataclass
-class FileUpload:
-    file: UploadFile
-
-
-async def read_upload(upload: UploadFile) -> tuple[bytes, str]:
-    """The upload's bytes, refused before reading past the configured size."""
-    limit = get_settings().max_upload_bytes
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise FileTooLarge(f"The file is larger than {limit // 1_000_000} MB.")
-    return data, upload.filename or "upload"
 
 
 class MemberController(Controller):

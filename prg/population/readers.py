@@ -3,7 +3,9 @@ custom dimensions (CSV, XLSX or JSON). Adapters at the edge: bytes and a filenam
 
 Every problem found in a file's content is collected and raised together as `InvalidInput`, each naming its
 1-based spreadsheet row (header = row 1) and column; a file of the wrong kind, or a hostile one (zip bombs,
-nested archives, XML entities), is refused with `BadFile` before its content is parsed.
+nested archives, XML entities), is refused with `BadFile` before its content is parsed. The safety checks,
+decoding and table reading are `prg.uploads`', shared with every import; what is here is what these files
+mean (and, for the national NHS Digital files, a fast byte prefilter for one practice's rows).
 """
 
 from __future__ import annotations
@@ -12,9 +14,6 @@ import csv
 import io
 import json
 import re
-import warnings
-import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -34,211 +33,29 @@ from prg.population.dimensions import (
     regroup_five_year,
     regroup_single_year,
 )
+from prg.uploads import FORMULA_PREFIXES, MAX_UNZIPPED, column_letter, csv_bytes, decode_text, read_rows
 
 # ---------------------------------------------------------------------------------------------------------
-# Limits
+# Limits (archive, encoding and cell checks are prg.uploads', shared with every other import)
 # ---------------------------------------------------------------------------------------------------------
 
 #: Largest CSV (plain, or once unzipped) accepted: a national single-year file is about 60 MB.
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = MAX_UNZIPPED
 #: Largest ethnicity report or custom dimension upload (they hold a few dozen rows).
 MAX_REPORT_BYTES = 20 * 1024 * 1024
-#: A .zip wrapping a CSV may hold the CSV plus a little packaging noise (__MACOSX, a readme), no more.
-MAX_ZIP_ENTRIES = 4
-#: An XLSX is a zip of XML parts; real workbooks have tens of parts.
-MAX_XLSX_ENTRIES = 1000
-#: Uncompressed / compressed size above which a zip entry is treated as a bomb. Only checked for entries
-#: over RATIO_CHECK_MIN_BYTES: a few KB of repetitive XML legitimately compresses more than 100 times.
-MAX_COMPRESSION_RATIO = 100
-RATIO_CHECK_MIN_BYTES = 1024 * 1024
 MAX_TABLE_ROWS = 100_000
-MAX_CELL_CHARS = 1_000
 MAX_GROUP_NAME_CHARS = 100
 MAX_GROUPS = 500
 #: Above this many candidate lines the byte prefilter gives way to a plain pandas scan (it never happens
 #: with a real practice code, which matches about 100 lines).
 _MAX_PREFILTER_LINES = 5_000
-
-_ZIP_MAGIC = b"PK\x03\x04"
-_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
-_GZIP_MAGIC = b"\x1f\x8b"
-_NESTED_ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".7z", ".rar", ".tar", ".bz2", ".xz", ".xlsx", ".xls")
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: A file holding this few practices, none of them the one asked for, has each named with its first row.
+_NAMED_OTHER_PRACTICES = 5
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Archives
+# Small tables (ethnicity reports, custom dimensions)
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _unsafe_member_name(name: str) -> bool:
-    normalised = name.replace("\\", "/")
-    if normalised.startswith("/") or re.match(r"^[A-Za-z]:", normalised):
-        return True
-    return any(part == ".." for part in normalised.split("/"))
-
-
-def _is_packaging_noise(name: str) -> bool:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return name.endswith("/") or name.startswith("__MACOSX/") or base.startswith("._") or base == ".DS_Store"
-
-
-def _open_zip(data: bytes, filename: str) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise BadFile(f"{filename} looks like a zip archive but cannot be opened ({exc})") from None
-
-
-def _check_members(infos: list[zipfile.ZipInfo], filename: str, max_bytes: int) -> None:
-    """Refuse path traversal, encryption, oversize and bomb-like ratios, using the central directory."""
-    total = 0
-    for info in infos:
-        if _unsafe_member_name(info.filename):
-            raise BadFile(f"{filename} contains an entry with an unsafe path: {info.filename!r}")
-        if info.flag_bits & 0x1:
-            raise BadFile(f"{filename} contains an encrypted entry ({info.filename}): upload it unencrypted")
-        total += info.file_size
-        if info.file_size > RATIO_CHECK_MIN_BYTES:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > MAX_COMPRESSION_RATIO:
-                raise BadFile(
-                    f"{filename} looks like a zip bomb: {info.filename} expands {ratio:.0f} times "
-                    f"(the limit is {MAX_COMPRESSION_RATIO})"
-                )
-    if total > max_bytes:
-        raise FileTooLarge(
-            f"{filename} expands to {total:,} bytes, more than the {max_bytes:,} bytes accepted"
-        )
-
-
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str, max_bytes: int) -> bytes:
-    """Read one entry in chunks, never trusting the declared size beyond `max_bytes`."""
-    cap = min(info.file_size, max_bytes)
-    chunks, size = [], 0
-    try:
-        with zf.open(info) as fh:
-            while chunk := fh.read(1024 * 1024):
-                size += len(chunk)
-                if size > cap:
-                    raise BadFile(f"{filename}: {info.filename} is larger than its archive entry declares")
-                chunks.append(chunk)
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-        raise BadFile(f"{filename}: cannot decompress {info.filename} ({exc})") from None
-    return b"".join(chunks)
-
-
-def safe_unzip_single(
-    data: bytes, max_bytes: int = MAX_UNCOMPRESSED_BYTES, *, filename: str = "upload.zip"
-) -> tuple[str, bytes]:
-    """(name, content) of the single CSV inside a zip, refusing anything hostile or surprising.
-
-    Refused with BadFile: more than MAX_ZIP_ENTRIES entries, names that escape the folder (absolute, '..',
-    drive letters), encrypted entries, nested archives, an entry that expands more than
-    MAX_COMPRESSION_RATIO times, anything but exactly one .csv. Over `max_bytes` uncompressed: FileTooLarge.
-    """
-    with _open_zip(data, filename) as zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES:
-            raise BadFile(
-                f"{filename} holds {len(infos)} entries; upload a zip holding just the one CSV file"
-            )
-        _check_members(infos, filename, max_bytes)
-        files = [i for i in infos if not _is_packaging_noise(i.filename)]
-        for info in files:
-            if info.filename.lower().endswith(_NESTED_ARCHIVE_SUFFIXES):
-                raise BadFile(f"{filename} contains another archive ({info.filename}); nested archives are refused")
-        csvs = [i for i in files if i.filename.lower().endswith(".csv")]
-        if len(csvs) != 1:
-            names = ", ".join(i.filename for i in files) or "nothing"
-            raise BadFile(f"{filename} must hold exactly one .csv file; it holds {names}")
-        content = _read_member(zf, csvs[0], filename, max_bytes)
-    if content.startswith((_ZIP_MAGIC, _GZIP_MAGIC)):
-        raise BadFile(f"{filename}: {csvs[0].filename} is itself an archive; nested archives are refused")
-    return csvs[0].filename, content
-
-
-_XML_DECLS = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-
-
-def check_xlsx_safety(data: bytes, filename: str, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> None:
-    """Refuse an XLSX that is a zip bomb, escapes its folder, or declares a DTD or entities in any XML part.
-
-    openpyxl already parses through defusedxml; this check runs first so a hostile file is refused before
-    any XML parser sees it, and also catches UTF-16 parts that a byte search would miss.
-    """
-    with _open_zip(data, filename) as zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_XLSX_ENTRIES:
-            raise BadFile(f"{filename} has {len(infos)} parts; that is not a workbook we can read safely")
-        _check_members(infos, filename, max_bytes)
-        for info in infos:
-            if info.filename.lower().endswith(_NESTED_ARCHIVE_SUFFIXES):
-                raise BadFile(f"{filename} contains an embedded archive ({info.filename})")
-            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                continue
-            _scan_xml_part(zf, info, filename)
-
-
-def _scan_xml_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> None:
-    tail, size, first = b"", 0, True
-    try:
-        with zf.open(info) as fh:
-            while chunk := fh.read(1024 * 1024):
-                if first:
-                    first = False
-                    if chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:4]:
-                        raise BadFile(f"{filename}: {info.filename} is not UTF-8 XML; re-save the workbook")
-                size += len(chunk)
-                if size > info.file_size:
-                    raise BadFile(f"{filename}: {info.filename} is larger than its archive entry declares")
-                if _XML_DECLS.search(tail + chunk):
-                    raise BadFile(
-                        f"{filename}: {info.filename} declares a DTD or XML entities (an XML bomb or "
-                        f"external-entity attack); such workbooks are refused"
-                    )
-                tail = chunk[-16:]
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-        raise BadFile(f"{filename}: cannot decompress {info.filename} ({exc})") from None
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Text and tables
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _decode(raw: bytes) -> str:
-    """UTF-8 (a BOM is dropped), else Windows-1252 as Excel on Windows writes CSV, else Latin-1."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _looks_like_xlsx(data: bytes) -> bool:
-    if not data.startswith(_ZIP_MAGIC):
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "[Content_Types].xml" in zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-
-
-def _refuse_other_binaries(data: bytes, filename: str) -> None:
-    if data.startswith(_OLE_MAGIC):
-        raise BadFile(f"{filename} is an old Excel (.xls) workbook: save it as .xlsx or CSV and upload that")
-    if data.startswith(_GZIP_MAGIC):
-        raise BadFile(f"{filename} is gzip-compressed: upload the CSV itself or a .zip")
-    if data.startswith(_EMPTY_ZIP_MAGIC):
-        raise BadFile(f"{filename} is an empty zip archive")
-    if b"\x00" in data[:4096]:
-        raise BadFile(f"{filename} is not a text (CSV) file")
 
 
 @dataclass
@@ -261,86 +78,13 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _collect_rows(raw_rows: Iterable[Iterable[object]], filename: str) -> _Table:
-    table = _Table(rows=[])
-    for row_no, raw in enumerate(raw_rows, start=1):
-        if row_no > MAX_TABLE_ROWS:
-            raise FileTooLarge(f"{filename} has more than {MAX_TABLE_ROWS:,} rows")
-        cells = [_cell_text(v) for v in raw]
-        while cells and not cells[-1]:
-            cells.pop()
-        if not cells:
-            continue
-        for i, cell in enumerate(cells):
-            if len(cell) > MAX_CELL_CHARS:
-                table.errors.append(
-                    ErrorDetail(
-                        message=f"cell is {len(cell):,} characters long; the limit is {MAX_CELL_CHARS:,}",
-                        row=row_no,
-                        column=_column_letter(i),
-                    )
-                )
-                cells[i] = cell[:MAX_CELL_CHARS]
-        table.rows.append((row_no, cells))
-    return table
-
-
-def _read_csv_table(raw: bytes, filename: str) -> _Table:
-    text = _decode(raw)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count) if first_line else ","
-    try:
-        return _collect_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), filename)
-    except csv.Error as exc:
-        raise BadFile(f"{filename} is not a readable CSV file ({exc})") from None
-
-
-def _read_xlsx_table(data: bytes, filename: str) -> _Table:
-    """The first (active) worksheet of an XLSX, values only (cached formula results, never formulas)."""
-    import openpyxl  # deferred: only XLSX uploads pay for it
-
-    check_xlsx_safety(data, filename)
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styles and extensions it ignores; they say nothing about the data.
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                ws = wb.active if wb.active is not None and hasattr(wb.active, "iter_rows") else None
-                if ws is None:
-                    if not wb.worksheets:
-                        raise BadFile(f"{filename} has no worksheet")
-                    ws = wb.worksheets[0]
-                return _collect_rows(ws.iter_rows(values_only=True), filename)
-            finally:
-                wb.close()
-    except (BadFile, FileTooLarge):
-        raise
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise BadFile(f"{filename} is not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
-
-
 def _read_table(data: bytes, filename: str) -> _Table:
-    """A small CSV or XLSX upload (a .zip holding one CSV is accepted too) as rows of text cells."""
-    if not data:
-        raise BadFile(f"{filename} is empty")
-    if len(data) > MAX_REPORT_BYTES:
-        raise FileTooLarge(f"{filename} is {len(data):,} bytes; the limit is {MAX_REPORT_BYTES:,}")
-    if _looks_like_xlsx(data):
-        return _read_xlsx_table(data, filename)
-    if data.startswith(_ZIP_MAGIC):
-        _, data = safe_unzip_single(data, MAX_REPORT_BYTES, filename=filename)
-    _refuse_other_binaries(data, filename)
-    return _read_csv_table(data, filename)
+    """A small CSV or XLSX upload (a .zip holding one CSV is accepted too) as rows of text cells; problems
+    with single cells (too long, a formula) come back as errors naming row and column letter."""
+    found = read_rows(data, filename, max_rows=MAX_TABLE_ROWS, max_bytes=MAX_REPORT_BYTES,
+                      allow_zipped_csv=True, too_many_rows=FileTooLarge)
+    errors = [ErrorDetail(message=p.message, row=p.row, column=column_letter(p.index)) for p in found.problems]
+    return _Table(rows=[(number, [_cell_text(v) for v in cells]) for number, cells in found.rows], errors=errors)
 
 
 def _header_key(text: str) -> str:
@@ -527,7 +271,7 @@ def _prefiltered_rows(raw: bytes, body_start: int, ods: str, layout: _Layout) ->
         line_no += raw.count(b"\n", counted_to, start)
         counted_to = start
         chunks.append((line_no, raw[start : line_spans[start]].rstrip(b"\r")))
-    text = _decode(b"\n".join(c for _, c in chunks))
+    text = decode_text(b"\n".join(c for _, c in chunks))
     parsed = list(csv.reader(io.StringIO(text, newline="")))
     if len(parsed) != len(chunks):  # a stray carriage return or the like: let pandas decide
         return None
@@ -576,28 +320,21 @@ def _pandas_rows(raw: bytes, ods: str, layout: _Layout, filename: str) -> list[_
     )
     mine = df[is_practice & (codes == ods)]
     if mine.empty:
-        practices = codes[is_practice & (codes != "")].nunique()
+        others = codes[is_practice & (codes != "")]
+        practices = others.nunique()
+        errors = [ErrorDetail(message=f"no rows for practice {ods}", column=layout.names["org_code"])]
+        if practices <= _NAMED_OTHER_PRACTICES:
+            # A file cut to other practices' rows (a wrong download): say whose rows it holds, and where.
+            first_rows = others.drop_duplicates()
+            errors += [ErrorDetail(message=f"the rows from here are for practice {code}, not {ods}", row=int(i) + 2,
+                                   column=layout.names["org_code"]) for i, code in first_rows.items()]
         raise InvalidInput(
             f"{filename}: no rows for practice {ods}; the file holds {practices:,} practice"
-            f"{'' if practices == 1 else 's'}",
-            [ErrorDetail(message=f"no rows for practice {ods}", column=layout.names["org_code"])],
+            f"{'' if practices == 1 else 's'}", errors,
         )
     records = mine.to_dict("records")
     # Row numbers: index 0 is spreadsheet row 2; blank lines were kept (skip_blank_lines=False) so they count.
     return [_NhsRow(int(i) + 2, rec) for i, rec in zip(mine.index, records)]
-
-
-def _unwrap_nhs(data: bytes, filename: str) -> bytes:
-    if not data:
-        raise BadFile(f"{filename} is empty")
-    if _looks_like_xlsx(data):
-        raise BadFile(f"{filename} is a spreadsheet; upload the CSV file as published by NHS Digital")
-    if data.startswith(_ZIP_MAGIC):
-        _, data = safe_unzip_single(data, MAX_UNCOMPRESSED_BYTES, filename=filename)
-    elif len(data) > MAX_UNCOMPRESSED_BYTES:
-        raise FileTooLarge(f"{filename} is {len(data):,} bytes; the limit is {MAX_UNCOMPRESSED_BYTES:,}")
-    _refuse_other_binaries(data, filename)
-    return data
 
 
 def read_nhs_digital(data: bytes, filename: str, ods_code: str) -> NhsDigitalExtract:
@@ -617,11 +354,11 @@ def read_nhs_digital(data: bytes, filename: str, ods_code: str) -> NhsDigitalExt
             f"{ods_code!r} is not a practice (ODS) code",
             [ErrorDetail(message="expected a practice code such as A81001", field="ods_code")],
         )
-    raw = _unwrap_nhs(data, filename)
+    raw = csv_bytes(data, filename, max_bytes=MAX_UNCOMPRESSED_BYTES)
     body_start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     header_end = raw.find(b"\n", body_start)
     header_end = len(raw) if header_end == -1 else header_end
-    layout = _nhs_layout(_decode(raw[body_start:header_end]).strip("\r\n"), filename)
+    layout = _nhs_layout(decode_text(raw[body_start:header_end]).strip("\r\n"), filename)
 
     rows = _prefiltered_rows(raw, header_end, ods, layout)
     if rows is None:
@@ -912,7 +649,7 @@ def _group_name_problem(name: str) -> str | None:
         return "the group name is empty"
     if len(name) > MAX_GROUP_NAME_CHARS:
         return f"the group name is {len(name)} characters long; the limit is {MAX_GROUP_NAME_CHARS}"
-    if name.startswith(_FORMULA_PREFIXES):
+    if name.startswith(FORMULA_PREFIXES):
         return f"the name {name[:20]!r} starts with {name[0]!r} and could run as a spreadsheet formula; rename it"
     return None
 
@@ -946,7 +683,7 @@ def read_custom_dimension(data: bytes, filename: str) -> tuple[str | None, dict[
 
 def _custom_from_json(data: bytes, filename: str) -> tuple[str | None, dict[str, int]]:
     try:
-        obj = json.loads(_decode(data), object_pairs_hook=_no_duplicate_keys)
+        obj = json.loads(decode_text(data), object_pairs_hook=_no_duplicate_keys)
     except ValueError as exc:  # JSONDecodeError is a ValueError, so is a duplicate key
         raise BadFile(f"{filename} is not valid JSON ({exc})") from None
     if not isinstance(obj, dict):
@@ -1016,13 +753,13 @@ def _custom_from_table(data: bytes, filename: str) -> tuple[str | None, dict[str
         if found is not None:
             count_i = found
         group_i = next(i for i, c in enumerate(first) if c and i != count_i)
-        group_col, count_col = first[group_i] or "A", _cell(first, count_i) or _column_letter(count_i)
+        group_col, count_col = first[group_i] or "A", _cell(first, count_i) or column_letter(count_i)
         header_name = first[group_i].strip()
         if _header_key(header_name) not in _GENERIC_GROUP_HEADERS:
             problem = _group_name_problem(header_name)
             if problem:
                 errors.append(ErrorDetail(message=problem.replace("group name", "dimension name"),
-                                          row=first_row, column=_column_letter(group_i)))  # fmt: skip
+                                          row=first_row, column=column_letter(group_i)))  # fmt: skip
             else:
                 name = header_name
     entries = []
@@ -1075,10 +812,8 @@ def _validate_groups(
 __all__ = [
     "MAX_UNCOMPRESSED_BYTES",
     "NhsDigitalExtract",
-    "check_xlsx_safety",
     "parse_extract_date",
     "read_custom_dimension",
     "read_ethnicity_report",
     "read_nhs_digital",
-    "safe_unzip_single",
 ]

@@ -16,13 +16,12 @@ from prg.errors import BadFile, ErrorDetail, FileTooLarge, InvalidInput
 from prg.population.dimensions import DES_TEMPLATE, FIVE_YEAR
 from prg.population.readers import (
     NhsDigitalExtract,
-    check_xlsx_safety,
     parse_extract_date,
     read_custom_dimension,
     read_ethnicity_report,
     read_nhs_digital,
-    safe_unzip_single,
 )
+from prg.uploads import check_xlsx_safety, safe_unzip_single
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NHS = DATA / "nhs-digital"

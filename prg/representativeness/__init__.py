@@ -1,0 +1,1 @@
+"""The representativeness check and recruitment targets."""

@@ -1,0 +1,138 @@
+"""HTTP for a practice's surveys, mounted under /api/practices/{ods_code}/surveys."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+
+from prg.web import CurrentPractice, FileUpload, read_upload
+from surveys import schemas, services
+from surveys.ingest import ResponseWriter
+
+
+def provide_writer(request: Request) -> ResponseWriter:
+    """The app's group-commit writer (started with the app)."""
+    return request.app.state.response_writer
+
+
+Writer = NamedDependency[ResponseWriter]
+
+
+class SurveyController(Controller):
+    path = "/surveys"
+    tags = ["surveys"]
+
+    @get("/")
+    async def list_surveys(self, practice: CurrentPractice) -> list[schemas.SurveyOut]:
+        return await services.list_surveys(practice)
+
+    @post("/")
+    async def create_survey(self, request: Request, practice: CurrentPractice,
+                            data: JSONBody[schemas.SurveyCreate]) -> schemas.SurveyOut:
+        """Create a survey from a definition; it stays a draft until published."""
+        return await services.create_survey(practice, data, request.auth)
+
+    @get("/bank")
+    async def question_bank(
+        self, practice: CurrentPractice,
+        collection: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        topic: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        lang: Annotated[str, QueryParameter(pattern=r"^[a-z]{2,3}$")] = "en",
+    ) -> list[schemas.BankQuestionOut]:
+        """The question bank shipped with the product (FFT, GP-patient-survey core, DES priorities,
+        demographics), with labels in `lang`."""
+        return services.bank_listing(collection, topic, lang)
+
+    @post("/from-bank")
+    async def create_from_bank(self, request: Request, practice: CurrentPractice,
+                               data: JSONBody[schemas.FromBank]) -> schemas.SurveyOut:
+        """Create a draft survey from bank questions, section by section."""
+        return await services.create_from_bank(practice, data, request.auth)
+
+    @post("/xlsform")
+    async def import_xlsform(
+        self, request: Request, practice: CurrentPractice,
+        data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        access: FromQuery[schemas.Access] = "open", anonymous: FromQuery[bool] = True,
+    ) -> schemas.SurveyOut:
+        """Create a draft survey from an XLSForm workbook (multipart field `file`; subset in docs/surveys.md)."""
+        content, filename = await read_upload(data.file)
+        return await services.create_from_xlsform(practice, content, filename, access, anonymous, request.auth)
+
+    @get("/{survey_id:int}/xlsform")
+    async def export_xlsform(self, practice: CurrentPractice, survey_id: FromPath[int],
+                             version: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None) -> Response[bytes]:
+        """The definition as an XLSForm workbook, to edit in Excel or use in KoBoToolbox/ODK."""
+        content, number = await services.xlsform_of(practice, survey_id, version)
+        name = f"{practice.ods_code}-survey-{survey_id}-v{number}.xlsx"
+        return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"content-disposition": f'attachment; filename="{name}"'})
+
+    @get("/{survey_id:int}")
+    async def get_survey(self, practice: CurrentPractice, survey_id: FromPath[int]) -> schemas.SurveyOut:
+        return await services.get_survey(practice, survey_id)
+
+    @get("/{survey_id:int}/definition")
+    async def get_definition(self, practice: CurrentPractice, survey_id: FromPath[int],
+                             version: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None
+                             ) -> schemas.VersionOut:
+        """The newest version's definition, or the numbered `version`."""
+        return await services.get_version(practice, survey_id, version)
+
+    @put("/{survey_id:int}/definition")
+    async def update_definition(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int],
+                                data: JSONBody[schemas.DefinitionUpdate]) -> schemas.SurveyOut:
+        """Replace the draft (a published version is never changed: editing starts a new draft)."""
+        return await services.update_definition(practice, survey_id, data.definition, request.auth)
+
+    @post("/{survey_id:int}/publish", status_code=200)
+    async def publish(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int]) -> schemas.SurveyOut:
+        """Freeze the draft and open the survey to patients."""
+        return await services.publish(practice, survey_id, request.auth)
+
+    @post("/{survey_id:int}/close", status_code=200)
+    async def close(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int]) -> schemas.SurveyOut:
+        return await services.close(practice, survey_id, request.auth)
+
+    @post("/{survey_id:int}/invitations", status_code=201)
+    async def create_invitations(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int],
+                                 data: JSONBody[schemas.InvitationRequest]) -> Response[str]:
+        """Single-use links as CSV (`link`, `code`) for an SMS or e-mail tool or printing; shown once."""
+        tokens = await services.create_invitations(practice, survey_id, data, request.auth)
+        survey = await services.get_survey(practice, survey_id)
+        base = str(request.base_url).rstrip("/")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["link", "code"])
+        writer.writerows([f"{base}{survey.link}?t={token}", token] for token in tokens)
+        name = f"{practice.ods_code}-survey-{survey_id}-invitations-{data.channel}.csv"
+        return Response(out.getvalue(), media_type="text/csv",
+                        headers={"content-disposition": f'attachment; filename="{name}"'}, status_code=201)
+
+    @post("/{survey_id:int}/responses", status_code=201)
+    async def submit_response(self, practice: CurrentPractice, survey_id: FromPath[int],
+                              data: JSONBody[schemas.ResponseSubmit], writer: Writer) -> schemas.Submitted:
+        """A response from a kiosk or integration, validated like the web form's; 201 once committed."""
+        return await services.submit_for_practice(writer, practice, survey_id, data)
+
+    @get("/{survey_id:int}/responses")
+    async def list_responses(
+        self, practice: CurrentPractice, survey_id: FromPath[int],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0, le=100_000_000)] = 0,
+    ) -> schemas.ResponsePage:
+        return await services.list_responses(practice, survey_id, limit, offset)
+
+    @delete("/{survey_id:int}/responses/{response_id:int}")
+    async def delete_response(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int],
+                              response_id: FromPath[int]) -> None:
+        """Delete one response (audited)."""
+        await services.delete_response(practice, survey_id, response_id, request.auth)
+
+

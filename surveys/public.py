@@ -1,0 +1,266 @@
+"""The public survey form at /s/{public_id}: what patients see.
+
+Server-rendered with autoescaped Jinja and plain HTML forms, so it works without JavaScript, with a
+screen reader and on an old phone. Each section is a page. Between pages nothing is stored: the
+answers given so far travel in hidden fields of the next page, so a patient who gives up leaves no
+trace. "Save and come back later" stores the answers under a link of their own (an invitation's, or a
+new single-use resume link for open surveys). Submitting validates the whole response against the
+published version and redirects to a thank-you page only after the response is committed.
+
+Language: `?lang=xx`, else the browser's Accept-Language, negotiated with babel against the survey's
+languages. Bots: a visually hidden honeypot field, and a per-address limit on submissions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel import negotiate_locale
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
+from prg.pages import environment
+from prg.ratelimit import RateLimiter
+from prg.settings import get_settings
+from surveys import services
+from surveys.definition import (
+    DateQuestion,
+    MultipleChoiceQuestion,
+    RatingGridQuestion,
+    SurveyDefinition,
+    grid_field,
+)
+from surveys.public_text import LANGUAGE_NAMES, RIGHT_TO_LEFT, translate_message, words
+from surveys.services import PublishedSurvey
+
+HONEYPOT = "website"
+_limiter: RateLimiter | None = None
+
+
+def limiter() -> RateLimiter:
+    global _limiter
+    limit = get_settings().survey_submissions_per_hour
+    if _limiter is None or _limiter.limit != limit:
+        _limiter = RateLimiter(limit, 3600)
+    return _limiter
+
+
+def accepted_languages(header: str) -> list[str]:
+    weighted = []
+    for part in header.split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and tag != "*":
+            weighted.append((quality, tag.strip()))
+    return [tag for quality, tag in sorted(weighted, key=lambda w: -w[0]) if quality > 0]
+
+
+def choose_language(request: Request, definition: SurveyDefinition, asked: str | None) -> str:
+    if asked in definition.languages:
+        return asked
+    found = negotiate_locale(accepted_languages(request.headers.get("accept-language", "")),
+                             definition.languages, sep="-")
+    return found.lower() if found else definition.default_language
+
+
+def render(template: str, lang: str, status: int = 200, **context: Any) -> Response[str]:
+    html = environment("surveys").get_template(template).render(
+        lang=lang, dir="rtl" if lang in RIGHT_TO_LEFT else "ltr", t=words(lang), **context)
+    return Response(html, media_type="text/html", status_code=status)
+
+
+def message(kind: str, lang: str, status: int, **extra: Any) -> Response[str]:
+    w = words(lang)
+    return render("survey_message.html", lang, status, title=w[f"{kind}_title"],
+                  body=w[f"{kind}_body"].format(**extra), **extra)
+
+
+# --- form data <-> answers --------------------------------------------------------------------------
+
+
+def answers_from_form(definition: SurveyDefinition, form: FormMultiDict) -> dict[str, Any]:
+    """The raw answers a posted form holds (current page and carried pages alike)."""
+    answers: dict[str, Any] = {}
+    for question in definition.questions():
+        qid = question.id
+        if isinstance(question, MultipleChoiceQuestion):
+            values = [v for v in form.getall(qid, []) if v]
+            if values:
+                answers[qid] = values
+        elif isinstance(question, RatingGridQuestion):
+            rows = {row.id: form.get(grid_field(qid, row.id)) for row in question.rows}
+            rows = {k: v for k, v in rows.items() if v}
+            if rows:
+                answers[qid] = rows
+        elif isinstance(question, DateQuestion):
+            parts = {p: (form.get(f"{qid}-{p}") or "").strip() for p in ("day", "month", "year")}
+            if any(parts.values()):
+                answers[qid] = parts
+        else:
+            value = form.get(qid)
+            if value not in (None, ""):
+                answers[qid] = value
+    return answers
+
+
+def carried_fields(definition: SurveyDefinition, answers: dict[str, Any], skip: set[str]) -> list[tuple[str, str]]:
+    """Hidden (name, value) pairs carrying answers of other pages, in the form's own field names."""
+    fields: list[tuple[str, str]] = []
+    for question in definition.questions():
+        qid = question.id
+        if qid in skip or qid not in answers:
+            continue
+        value = answers[qid]
+        if isinstance(value, list):
+            fields += [(qid, str(v)) for v in value]
+        elif isinstance(value, dict) and isinstance(question, RatingGridQuestion):
+            fields += [(grid_field(qid, row), str(code)) for row, code in value.items()]
+        elif isinstance(value, dict):
+            fields += [(f"{qid}-{part}", str(v)) for part, v in value.items()]
+        elif isinstance(question, DateQuestion) and isinstance(value, str) and len(value) == 10:
+            year, month, day = value.split("-")
+            fields += [(f"{qid}-day", day), (f"{qid}-month", month), (f"{qid}-year", year)]
+        else:
+            fields.append((qid, str(value)))
+    return fields
+
+
+def pages(survey: PublishedSurvey, answers: dict[str, Any]) -> list[tuple[int, list[str]]]:
+    """(section index, shown question ids) for each section with something to show."""
+    shown = set(survey.compiled.shown(answers))
+    result = []
+    for index, section in enumerate(survey.definition.sections):
+        ids = [q.id for q in section.questions if q.id in shown]
+        if ids:
+            result.append((index, ids))
+    return result
+
+
+def field_question(field: str) -> str:
+    return field.split("[", 1)[0]
+
+
+# --- the controller ------------------------------------------------------------------------------------
+
+
+class PublicSurveyController(Controller):
+    path = "/s"
+    include_in_schema = False
+    opt = {"exclude_from_auth": True}
+
+    async def _survey(self, public_id: FromPath[str]) -> PublishedSurvey | None:
+        if len(public_id) > 32:
+            return None
+        return await services.published_surveys.get(public_id)
+
+    @get("/{public_id:str}")
+    async def show(self, request: Request, public_id: FromPath[str]) -> Response[str]:
+        survey = await self._survey(public_id)
+        asked = request.query_params.get("lang")
+        if survey is None:
+            return message("not_found", asked if asked in ("en", "pl") else "en", 404)
+        lang = choose_language(request, survey.definition, asked)
+        if survey.status != "open":
+            return message("closed", lang, 410)
+        token = request.query_params.get("t") or None
+        answers: dict[str, Any] = {}
+        if token:
+            try:
+                invitation = await services.find_invitation(survey, token[:64])
+            except NotFound:
+                return message("not_found", lang, 404)
+            except Conflict:
+                return message("used", lang, 409)
+            answers = invitation["draft"] or {}
+        elif survey.access == "invitation":
+            return message("invite", lang, 403)
+        return self._page(request, survey, lang, token, answers, page=0, errors=[])
+
+    @post("/{public_id:str}", status_code=200)
+    async def answer(self, request: Request, public_id: FromPath[str]) -> Response:
+        survey = await self._survey(public_id)
+        form = await request.form()
+        asked = form.get("_lang")
+        if survey is None:
+            return message("not_found", "en", 404)
+        lang = choose_language(request, survey.definition, asked)
+        if survey.status != "open":
+            return message("closed", lang, 410)
+        token = (form.get("_t") or None) and str(form.get("_t"))[:64]
+        if form.get(HONEYPOT):  # only bots fill the hidden field: they get thanks, and nothing is stored
+            return Redirect(f"/s/{public_id}/thanks?lang={lang}", status_code=303)
+        answers = answers_from_form(survey.definition, form)
+        action = form.get("_action", "next")
+        try:
+            page = max(0, int(form.get("_page", "0")))
+        except ValueError:
+            page = 0
+        if action == "back":
+            return self._page(request, survey, lang, token, answers, page - 1, [])
+        if action == "save":
+            saved = await services.save_draft(survey, answers, token)
+            link = f"{str(request.base_url).rstrip('/')}/s/{public_id}?t={saved}&lang={lang}"
+            return render("survey_message.html", lang, 200, title=words(lang)["saved_title"],
+                          body=words(lang)["saved_body"], link=link)
+        problems = self._problems(survey, answers, lang)
+        visible = pages(survey, answers)
+        page = min(page, len(visible) - 1)
+        if action == "next" and page < len(visible) - 1:
+            upto = {qid for _, ids in visible[: page + 1] for qid in ids}
+            mine = [e for e in problems if field_question(e.field or "") in upto]
+            return self._page(request, survey, lang, token, answers, page if mine else page + 1, mine)
+        if problems:  # the last page: show the first page with a problem
+            first = next(i for i, (_, ids) in enumerate(visible)
+                         if any(field_question(e.field or "") in ids for e in problems)) if visible else 0
+            return self._page(request, survey, lang, token, answers, first, problems)
+        wait = limiter().hit(f"{public_id}|{request.client.host if request.client else ''}")
+        if wait is not None and not token:
+            return message("slow", lang, 429, minutes=max(1, wait // 60))
+        try:
+            await services.submit(request.app.state.response_writer, survey, answers, language=lang, mode="web",
+                                  token=token, hidden="drop")
+        except Conflict:
+            return message("used", lang, 409)
+        except InvalidInput as exc:  # answers changed between the check and the write: show them
+            return self._page(request, survey, lang, token, answers, 0, exc.errors)
+        return Redirect(f"/s/{public_id}/thanks?lang={lang}", status_code=303)
+
+    @get("/{public_id:str}/thanks")
+    async def thanks(self, request: Request, public_id: FromPath[str]) -> Response[str]:
+        lang = request.query_params.get("lang", "en")
+        return message("thanks", lang if lang in ("en", "pl") else "en", 200)
+
+    def _problems(self, survey: PublishedSurvey, answers: dict[str, Any], lang: str) -> list:
+        try:
+            services.validate_response(survey.compiled, answers, lang, hidden="drop")
+        except InvalidInput as exc:
+            return exc.errors
+        return []
+
+    def _page(self, request: Request, survey: PublishedSurvey, lang: str, token: str | None,
+              answers: dict[str, Any], page: int, errors: list) -> Response[str]:
+        visible = pages(survey, answers)
+        page = max(0, min(page, len(visible) - 1))
+        section_index, ids = visible[page]
+        section = survey.definition.sections[section_index]
+        questions = [q for q in section.questions if q.id in set(ids)]
+        errors = [ErrorDetail(translate_message(e.message, lang), field=e.field) for e in errors]
+        error_for = {}
+        for error in errors:
+            error_for.setdefault(error.field or "", error.message)
+        return render(
+            "survey_form.html", lang, 422 if errors else 200,
+            survey=survey, d=survey.definition, section=section, questions=questions, page=page,
+            page_count=len(visible), answers=answers, errors=errors, error_for=error_for, token=token,
+            carried=carried_fields(survey.definition, answers, set(ids)), honeypot=HONEYPOT,
+            languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in survey.definition.languages],
+            grid_field=grid_field, field_question=field_question, kind=lambda q: q.__struct_config__.tag,
+        )

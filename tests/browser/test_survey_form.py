@@ -1,0 +1,114 @@
+"""The public survey form in a real Chromium (Debian's, driven by Playwright): answered in Polish with
+the keyboard alone, and checked with axe-core on every state a patient meets (zero serious or critical
+violations). Screenshots land in tests/artifacts/ for a person to look at."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import async_playwright
+
+from tests.helpers import DATA
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+# Skipped on a machine without Chromium, but never on CI (.ci/run installs it; CI=true is set there).
+pytestmark = pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"),
+                                reason="needs Debian's chromium (apt-get install chromium)")
+# Chromium as root, headless, with nothing reaching out to the network.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def published_survey(demo_server):
+    base, password, _ = demo_server
+    with httpx.Client(base_url=base) as http:
+        csrf = http.post("/api/auth/login", json={"email": "manager@y90001.example.org",
+                                                   "password": password}).json()["csrf_token"]
+        headers = {"X-CSRF-Token": csrf}
+        definition = json.loads((DATA / "surveys" / "two_languages.json").read_text())
+        survey = http.post("/api/practices/Y90001/surveys", json={"definition": definition}, headers=headers).json()
+        http.post(f"/api/practices/Y90001/surveys/{survey['id']}/publish", headers=headers).raise_for_status()
+        yield base, survey, http, headers
+
+
+async def serious_violations(page) -> list[str]:
+    results = await Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
+            if v.get("impact") in ("serious", "critical")]
+
+
+async def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching `selector` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"could not reach {selector} with the Tab key")
+
+
+async def test_a_patient_answers_in_polish_by_keyboard_alone(published_survey):
+    base, survey, http, headers = published_survey
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = await browser.new_page(locale="pl-PL", extra_http_headers={"Accept-Language": "pl-PL,pl;q=0.9"})
+        await page.goto(base + survey["link"])
+        assert await page.get_attribute("html", "lang") == "pl"
+        assert await serious_violations(page) == []
+        await page.screenshot(path=ARTIFACTS / "survey-page-1-pl.png", full_page=True)
+
+        # Continue without answering: the error summary appears and links to the question.
+        await tab_to(page, "button[value=next]")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector(".error-summary")
+        assert "Wybierz odpowiedź" in await page.inner_text(".error-summary")
+        assert await serious_violations(page) == []
+        await page.screenshot(path=ARTIFACTS / "survey-error-pl.png", full_page=True)
+
+        await tab_to(page, "#fft-very_good")
+        await page.keyboard.press("Space")
+        await tab_to(page, "#contact-phone")
+        await page.keyboard.press("Space")
+        await tab_to(page, "button[value=next]")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("text=Część 2 z 2")
+        assert await serious_violations(page) == []
+
+        await tab_to(page, "#clinician-listening-good")
+        await page.keyboard.press("Space")
+        await tab_to(page, "#clinician-time-good")
+        await page.keyboard.press("Space")
+        await tab_to(page, "#comment")
+        await page.keyboard.type("Bardzo miła obsługa <b>dziękuję</b>")
+        await tab_to(page, "button[value=submit]")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("text=Dziękujemy")
+        assert await serious_violations(page) == []
+        await page.screenshot(path=ARTIFACTS / "survey-thanks-pl.png", full_page=True)
+        await browser.close()
+
+    stored = http.get(f"/api/practices/Y90001/surveys/{survey['id']}/responses", headers=headers).json()
+    assert stored["total"] == 1
+    answers = stored["items"][0]["answers"]
+    assert answers["fft"] == "very_good" and answers["contact"] == ["phone"]
+    assert answers["comment"] == "Bardzo miła obsługa <b>dziękuję</b>"  # stored as typed, shown escaped
+    assert stored["items"][0]["language"] == "pl"
+
+
+async def test_english_form_and_messages_pass_axe(published_survey):
+    base, survey, _, _ = published_survey
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = await browser.new_page()
+        for path in [survey["link"] + "?lang=en", "/s/no-such-survey", survey["link"] + "/thanks?lang=en"]:
+            await page.goto(base + path)
+            assert await serious_violations(page) == [], path
+        await browser.close()
