@@ -103,12 +103,28 @@ async def test_a_patient_answers_in_polish_by_keyboard_alone(published_survey):
     assert stored["items"][0]["language"] == "pl"
 
 
-async def test_english_form_and_messages_pass_axe(published_survey):
-    base, survey, _, _ = published_survey
+async def test_a_patient_answers_in_english_with_the_mouse(published_survey):
+    base, survey, http, headers = published_survey
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = await browser.new_page()
-        for path in [survey["link"] + "?lang=en", "/s/no-such-survey", survey["link"] + "/thanks?lang=en"]:
+        page = await browser.new_page(locale="en-GB")
+        await page.goto(base + survey["link"])
+        await page.get_by_label("Poor", exact=True).first.check()
+        await page.get_by_label("What went wrong?").fill("Waited 40 minutes")  # shown: no JavaScript needed
+        await page.get_by_role("button", name="Continue").click()
+        await page.get_by_role("group", name="Listening to you").get_by_label("Good").check()
+        await page.get_by_role("group", name="Giving you enough time").get_by_label("Poor").check()
+        await page.get_by_label("Day").fill("2")
+        await page.get_by_label("Month").fill("11")
+        await page.get_by_label("Year").fill("2026")
+        await page.get_by_role("button", name="Send my answers").click()
+        await page.wait_for_selector("text=Your answers have been sent")
+        for path in ["/s/no-such-survey", survey["link"] + "?lang=en"]:
             await page.goto(base + path)
             assert await serious_violations(page) == [], path
         await browser.close()
+    stored = http.get(f"/api/practices/Y90001/surveys/{survey['id']}/responses", headers=headers).json()
+    answers = stored["items"][0]["answers"]
+    assert answers == {"fft": "poor", "why_poor": "Waited 40 minutes",
+                       "clinician": {"listening": "good", "time": "poor"}, "visit": "2026-11-02"}
+    assert stored["items"][0]["language"] == "en"

@@ -242,3 +242,15 @@ async def test_unsupported_xlsform_names_the_row(client, manager):
     assert response.status_code == 422
     assert any("repeat" in e["message"].lower() for e in response.json()["errors"])
     assert (await client.get(API, headers=manager.headers)).json() == []
+
+
+async def test_oversized_submission_is_refused_before_reading(client, manager, configure):
+    configure(max_upload_bytes=10_000)
+    from prg.app import create_app
+    from litestar.testing import AsyncTestClient
+
+    survey = await make_survey(client, manager)
+    async with AsyncTestClient(create_app(pool=False), base_url="https://testserver.local") as small:
+        response = await small.post(survey["link"], data={"fft": "good", "comment": "x" * 200_000})
+    assert response.status_code == 413
+    assert await SurveyResponse.count() == 0
