@@ -398,6 +398,6 @@ async def test_a_viewer_may_check_and_another_practice_gets_404(client, practice
         assert response.status_code == 404 and "Y90001" in response.json()["detail"]
     # Y90002's own check cannot reach Y90001's profile by naming it.
     profile = (await check(client, practice, dimension="sex"))["profile"]["id"]
-    response = await client.get(f"/api/practices/Y90002/representativeness", headers=other.headers,
+    response = await client.get("/api/practices/Y90002/representativeness", headers=other.headers,
                                 params={"dimension": "sex", "profile": profile})
     assert response.status_code == 404
