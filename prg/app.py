@@ -25,9 +25,6 @@ from prg.population.controllers import PopulationController
 from prg.problems import EXCEPTION_HANDLERS, problem
 from prg.representativeness.controllers import RecruitmentTargetsController, RepresentativenessController
 from prg.settings import Settings, get_settings
-from surveys.controllers import SurveyController, provide_writer
-from surveys.public import PublicSurveyController
-from surveys.ingest import ResponseWriter
 from prg.web import (
     RequireKnownBodyType,
     StaffAuthentication,
@@ -35,6 +32,9 @@ from prg.web import (
     practice_guard,
     provide_practice,
 )
+from surveys.controllers import SurveyController, provide_writer
+from surveys.ingest import ResponseWriter
+from surveys.public import PublicSurveyController
 
 
 @get("/livez", opt={"exclude_from_auth": True}, tags=["health"], include_in_schema=True)

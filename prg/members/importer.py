@@ -128,12 +128,12 @@ def _msgspec_field(message: str) -> str | None:
     return match.group(1) if match else None
 
 
-def parse_members(table: Table) -> list[MemberIn]:
-    """Every row as a MemberIn, or InvalidInput listing every bad row and column."""
+def parse_members(table: Table) -> list[tuple[int, MemberIn]]:
+    """Every row as (row number, MemberIn), or InvalidInput listing every bad row and column."""
     fields, address_columns, extra = map_headers(table.headers)
     column_of = {field: table.headers[i] for i, field in fields.items()}
     errors: list[ErrorDetail] = []
-    members: list[MemberIn] = []
+    members: list[tuple[int, MemberIn]] = []
     seen_refs: dict[str, int] = {}
     for number, cells in table.rows:
         row_errors: list[ErrorDetail] = []
@@ -183,7 +183,7 @@ def parse_members(table: Table) -> list[MemberIn]:
                         row_errors.append(ErrorDetail(f"reference also used on row {seen_refs[member.reference]}",
                                                       row=number, column=column_of["reference"]))
                     seen_refs.setdefault(member.reference, number)
-                members.append(member)
+                members.append((number, member))
         errors.extend(row_errors)
     if errors:
         raise InvalidInput(f"{len({e.row for e in errors})} row(s) cannot be imported; nothing was imported.", errors)

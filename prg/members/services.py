@@ -245,11 +245,17 @@ async def subject_access_export(access: PracticeAccess, member_id: int, actor: I
 
 async def import_members(access: PracticeAccess, data: bytes, filename: str, actor: Identity) -> schemas.ImportResult:
     """All rows or none: every bad row is reported and nothing is written."""
+    # Imported here: the importer uses this module's rules (rule_errors).
     from prg.members.importer import parse_members
     from prg.settings import get_settings
     from prg.uploads import read_table
 
     table = read_table(data, filename, max_rows=get_settings().max_import_rows)
-    members = parse_members(table)
-    rows = await create_members(access, members, actor, action="member.import")
+    numbered = parse_members(table)
+    taken = await _taken_references(access.practice_id, [m.reference for _, m in numbered if m.reference])
+    if taken:
+        raise Conflict(f"{len(taken)} reference(s) in the file are already in the register; nothing was imported.",
+                       [ErrorDetail(f"{m.reference} is already used", row=n, field="reference")
+                        for n, m in numbered if m.reference in taken])
+    rows = await create_members(access, [m for _, m in numbered], actor, action="member.import")
     return schemas.ImportResult(created=len(rows), references=[r.reference for r in rows])

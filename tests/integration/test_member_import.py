@@ -85,6 +85,7 @@ async def test_references_already_in_the_register_are_refused(client, manager):
     response = await client.post(URL, headers=manager.headers,
                                  **upload(b"Reference,First name,Surname\nR1,C,D\nR2,E,F\n"))
     assert response.status_code == 409
+    assert response.json()["errors"] == [{"message": "R1 is already used", "field": "reference", "row": 2}]
     assert await member_count(client, manager) == 1
 
 
