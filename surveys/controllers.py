@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
@@ -14,6 +14,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from prg.web import CurrentPractice, FileUpload, read_upload
 from surveys import schemas, services
 from surveys.ingest import ResponseWriter
+from surveys.results import survey_results
 
 
 def provide_writer(request: Request) -> ResponseWriter:
@@ -120,6 +121,15 @@ class SurveyController(Controller):
                               data: JSONBody[schemas.ResponseSubmit], writer: Writer) -> schemas.Submitted:
         """A response from a kiosk or integration, validated like the web form's; 201 once committed."""
         return await services.submit_for_practice(writer, practice, survey_id, data)
+
+    @get("/{survey_id:int}/results")
+    async def results(self, practice: CurrentPractice, survey_id: FromPath[int],
+                      weight: FromQuery[bool] = False, publish: FromQuery[bool] = False) -> dict[str, Any]:
+        """What the patients said: per question counts, shares, Wilson intervals, means, top box; with
+        `weight`, raked to the practice population on the survey's demographic questions (weighted
+        figures beside unweighted, with design effect and effective sample size); with `publish`,
+        small numbers withheld or shown as * (see docs/surveys.md)."""
+        return await survey_results(practice, survey_id, weight=weight, publish=publish)
 
     @get("/{survey_id:int}/responses")
     async def list_responses(
