@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
@@ -123,13 +124,25 @@ class SurveyController(Controller):
         return await services.submit_for_practice(writer, practice, survey_id, data)
 
     @get("/{survey_id:int}/results")
-    async def results(self, practice: CurrentPractice, survey_id: FromPath[int],
-                      weight: FromQuery[bool] = False, publish: FromQuery[bool] = False) -> dict[str, Any]:
+    async def results(
+        self, practice: CurrentPractice, survey_id: FromPath[int],
+        weight: FromQuery[bool] = False, publish: FromQuery[bool] = False,
+        by: Annotated[str | None, QueryParameter(pattern=r"^[a-z][a-z0-9_]{0,63}$")] = None,
+        mode: FromQuery[schemas.Mode | None] = None,
+        language: Annotated[str | None, QueryParameter(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] = None,
+        date_from: FromQuery[date | None] = None, date_to: FromQuery[date | None] = None,
+        compare: FromQuery[bool] = False, redact: FromQuery[bool] = False,
+    ) -> dict[str, Any]:
         """What the patients said: per question counts, shares, Wilson intervals, means, top box; with
         `weight`, raked to the practice population on the survey's demographic questions (weighted
         figures beside unweighted, with design effect and effective sample size); with `publish`,
-        small numbers withheld or shown as * (see docs/surveys.md)."""
-        return await survey_results(practice, survey_id, weight=weight, publish=publish)
+        small numbers withheld or shown as * (see docs/surveys.md). Filters: `mode`, `language`,
+        `date_from`, `date_to`; `by` breaks every figure down by a single-choice question, `mode` or
+        `language`; `compare` adds respondents against the population per demographic question; `redact`
+        removes e-mail addresses, phone and NHS numbers from comments."""
+        return await survey_results(practice, survey_id, weight=weight, publish=publish, by=by, mode=mode,
+                                    language=language, date_from=date_from, date_to=date_to, compare=compare,
+                                    redact_comments=redact)
 
     @get("/{survey_id:int}/responses")
     async def list_responses(

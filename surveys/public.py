@@ -25,7 +25,7 @@ from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from prg.pages import environment
 from prg.ratelimit import RateLimiter
 from prg.settings import get_settings
-from surveys import services, skip_logic
+from surveys import services
 from surveys.definition import (
     DateQuestion,
     MultipleChoiceQuestion,
@@ -133,28 +133,10 @@ def carried_fields(definition: SurveyDefinition, answers: dict[str, Any], skip: 
     return fields
 
 
-_same_page_cache: dict[int, set[str]] = {}
-
-
-def _same_page_conditions(definition: SurveyDefinition) -> set[str]:
-    """Questions whose `show_if` reads an answer on their own page. Without JavaScript the page cannot
-    react to that answer, so such questions are always shown; answers to those that turn out hidden
-    are dropped when the response is checked (`hidden="drop"`)."""
-    found = set()
-    for section in definition.sections:
-        ids = {q.id for q in section.questions}
-        for q in section.questions:
-            if q.show_if and any(leaf.name in ids for leaf in skip_logic.references(skip_logic.parse(q.show_if))):
-                found.add(q.id)
-    return found
-
-
 def pages(survey: PublishedSurvey, answers: dict[str, Any]) -> list[tuple[int, list[str]]]:
     """(section index, shown question ids) for each section with something to show: conditions on
     earlier pages' answers are applied; conditions on the same page's answers cannot be, yet."""
-    if survey.version_id not in _same_page_cache:  # published versions never change
-        _same_page_cache[survey.version_id] = _same_page_conditions(survey.definition)
-    shown = set(survey.compiled.shown(answers)) | _same_page_cache[survey.version_id]
+    shown = set(survey.compiled.shown(answers)) | survey.same_page_conditions
     result = []
     for index, section in enumerate(survey.definition.sections):
         ids = [q.id for q in section.questions if q.id in shown]

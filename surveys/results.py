@@ -13,6 +13,8 @@ the margin and group named, never silently weighted on.
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ from prg.accounts.services import PracticeAccess
 from prg.errors import ErrorDetail, InvalidInput, NotFound
 from prg.representativeness import services as representativeness
 from prg.settings import get_settings
+from prg.stats import compare_groups
 from surveys.collation import collate
 from surveys.definition import SingleChoiceQuestion, SurveyDefinition, load_definition
 from surveys.tables import Survey, SurveyResponse, SurveyVersion
@@ -68,7 +71,46 @@ async def _margins(access: PracticeAccess, definition: SurveyDefinition, frame: 
     return pd.DataFrame(columns), margins, used
 
 
-async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool, publish: bool) -> dict[str, Any]:
+# Obvious personal identifiers in comments: e-mail addresses, UK phone numbers, NHS numbers (10 digits,
+# often spaced 3-3-4). Patterns, not understanding: names and addresses are not caught.
+_IDENTIFIERS = [
+    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[e-mail removed]"),
+    (re.compile(r"\b\d{3}[ -]?\d{3}[ -]?\d{4}\b"), "[number removed]"),
+    (re.compile(r"(?:\+44\s?|\b0)\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b"), "[phone removed]"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _IDENTIFIERS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_comments(collated: dict[str, Any]) -> None:
+    for question in collated["questions"].values():
+        if question.get("comments"):
+            question["comments"] = [redact(c) for c in question["comments"]]
+
+
+def _respondents_vs_population(definition: SurveyDefinition, sample: pd.DataFrame, margins: dict[str, dict[str, int]],
+                               threshold: int) -> dict[str, Any]:
+    """Who answered, against who the patients are: the PRG check's statistics for respondents."""
+    compared = {}
+    for question_id, population in margins.items():
+        groups = list(population)
+        counts = sample[question_id].value_counts()
+        result = compare_groups(groups, [population[g] for g in groups], [int(counts.get(g, 0)) for g in groups],
+                                suppress_below=threshold)
+        compared[question_id] = result.as_dict()
+    return compared
+
+
+async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool, publish: bool,
+                         by: str | None = None, mode: str | None = None, language: str | None = None,
+                         date_from: date | None = None, date_to: date | None = None,
+                         compare: bool = False, redact_comments: bool = False) -> dict[str, Any]:
+    """Results of the survey's published version; filters narrow the responses first. `by` (a
+    single-choice question id, `mode` or `language`) adds the same results for each of its answers."""
     survey = await Survey.select(Survey.id, Survey.title).where(
         (Survey.id == survey_id) & (Survey.practice == access.practice_id)).first()
     if survey is None:
@@ -79,13 +121,35 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
     if version is None:
         raise NotFound("This survey has no published version, so it has no results yet.")
     definition = load_definition(version["definition"])
-    stored = await SurveyResponse.select(SurveyResponse.answers).where(SurveyResponse.version == version["id"])
+    where = [SurveyResponse.version == version["id"]]
+    if mode:
+        where.append(SurveyResponse.mode == mode)
+    if language:
+        where.append(SurveyResponse.language == language)
+    if date_from:
+        where.append(SurveyResponse.submitted_on >= date_from)
+    if date_to:
+        where.append(SurveyResponse.submitted_on <= date_to)
+    stored = await SurveyResponse.select(SurveyResponse.answers, SurveyResponse.mode, SurveyResponse.language
+                                         ).where(*where)
     frame = pd.DataFrame.from_records(
         [json.loads(r["answers"]) if isinstance(r["answers"], str) else r["answers"] for r in stored])
+    context = pd.DataFrame.from_records([(r["mode"], r["language"]) for r in stored], columns=["mode", "language"])
+    ids = {q.id for q in definition.questions()}
+    if by is not None and by not in ("mode", "language") and (
+            by not in ids or not isinstance(next(q for q in definition.questions() if q.id == by),
+                                            SingleChoiceQuestion)):
+        raise InvalidInput("Results can be broken down by a single-choice question, mode or language.",
+                           [ErrorDetail("not a single-choice question of this survey", field="by")])
     weighting: dict[str, Any] | None = None
     weights = None
-    if weight:
+    respondents = None
+    if weight or compare:
         sample, margins, used = await _margins(access, definition, frame)
+        if compare:
+            respondents = _respondents_vs_population(definition, sample, margins,
+                                                     get_settings().suppression_threshold)
+    if weight:
         if not used:
             raise InvalidInput("The survey has no demographic questions to weight by.",
                                [ErrorDetail("needs questions tagged with a population dimension", field="weight")])
@@ -99,7 +163,22 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
                      "design_effect": result.design_effect, "effective_sample_size": result.effective_sample_size,
                      "weighted_respondents": int(complete.sum()), "not_weighted": int((~complete).sum()),
                      "notes": list(result.notes)}
-    collated = collate(definition, frame, weights=weights, publish=publish,
-                       threshold=get_settings().suppression_threshold)
+    threshold = get_settings().suppression_threshold
+    collated = collate(definition, frame, weights=weights, publish=publish, threshold=threshold)
+    breakdown = None
+    if by is not None:
+        column = context[by] if by in ("mode", "language") else frame.get(by, pd.Series([None] * len(frame)))
+        breakdown = {}
+        for value in sorted(v for v in column.dropna().unique()):
+            chosen = (column == value).to_numpy()
+            part = collate(definition, frame[chosen].reset_index(drop=True),
+                           weights=None if weights is None else weights[chosen], publish=publish, threshold=threshold)
+            breakdown[str(value)] = part
+    for part in [collated, *(breakdown or {}).values()]:
+        if redact_comments:
+            _redact_comments(part)
     return {"survey": survey_id, "title": survey["title"], "version": version["number"],
-            "responses": len(frame), "weighting": weighting, **collated}
+            "responses": len(frame), "filters": {"mode": mode, "language": language, "date_from": date_from,
+                                                 "date_to": date_to},
+            "weighting": weighting, "respondents_vs_population": respondents, **collated,
+            "breakdown_by": by, "breakdown": breakdown}

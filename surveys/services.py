@@ -20,7 +20,7 @@ from prg.accounts.services import Identity, PracticeAccess
 from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
-from surveys import schemas
+from surveys import schemas, skip_logic
 from surveys.answers import CompiledSurvey, validate_response
 from surveys.bank import bank_questions, survey_from_bank
 from surveys.definition import SurveyDefinition, dump_definition, load_definition, text_for, validate_definition
@@ -211,6 +211,20 @@ class PublishedSurvey:
     version_id: int
     definition: SurveyDefinition
     compiled: CompiledSurvey
+    same_page_conditions: frozenset[str]
+
+
+def same_page_conditions(definition: SurveyDefinition) -> frozenset[str]:
+    """Questions whose `show_if` reads an answer on their own page. Without JavaScript the page cannot
+    react to that answer, so the form always shows them; answers to those that turn out hidden are
+    dropped when the response is checked (`hidden="drop"`)."""
+    found = set()
+    for section in definition.sections:
+        ids = {q.id for q in section.questions}
+        for q in section.questions:
+            if q.show_if and any(leaf.name in ids for leaf in skip_logic.references(skip_logic.parse(q.show_if))):
+                found.add(q.id)
+    return frozenset(found)
 
 
 class PublishedSurveys:
@@ -220,10 +234,15 @@ class PublishedSurveys:
     def __init__(self, ttl: float = 5.0) -> None:
         self.ttl = ttl
         self._surveys: dict[str, tuple[float, PublishedSurvey | None]] = {}
-        self._compiled: dict[int, tuple[SurveyDefinition, CompiledSurvey]] = {}
+        self._compiled: dict[int, tuple[SurveyDefinition, CompiledSurvey, frozenset[str]]] = {}
 
     def forget(self, public_id: str) -> None:
         self._surveys.pop(public_id, None)
+
+    def clear(self) -> None:
+        """Forget everything (a process that switches databases, such as the test suite)."""
+        self._surveys.clear()
+        self._compiled.clear()
 
     async def get(self, public_id: str) -> PublishedSurvey | None:
         cached = self._surveys.get(public_id)
@@ -246,10 +265,11 @@ class PublishedSurveys:
             return None
         if version["id"] not in self._compiled:
             definition = load_definition(version["definition"])
-            self._compiled[version["id"]] = (definition, CompiledSurvey(definition, check=False))
-        definition, compiled = self._compiled[version["id"]]
+            self._compiled[version["id"]] = (definition, CompiledSurvey(definition, check=False),
+                                             same_page_conditions(definition))
+        definition, compiled, same_page = self._compiled[version["id"]]
         return PublishedSurvey(survey["id"], survey["practice"], public_id, survey["status"], survey["access"],
-                               survey["anonymous"], version["id"], definition, compiled)
+                               survey["anonymous"], version["id"], definition, compiled, same_page)
 
 
 published_surveys = PublishedSurveys()

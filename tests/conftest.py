@@ -85,6 +85,9 @@ def database_template(tmp_path_factory):
 @pytest.fixture
 async def database(database_template, tmp_path) -> AsyncIterator[str]:
     """A database for this test alone; yields its URL."""
+    from surveys.services import published_surveys
+
+    published_surveys.clear()  # its cache is keyed by ids, which every fresh database reuses
     if PG_URL:
         engine = PostgresEngine(config={"dsn": database_template})
         db.use_engine(engine)

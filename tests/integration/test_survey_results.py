@@ -75,3 +75,38 @@ async def test_published_results_hide_small_numbers(client, manager):
     sex = {o["code"]: o for o in published["questions"]["sex"]["options"]}
     assert sex["x"]["count"] == "*"  # 2 people
     assert sex["m"]["count"] != 10 or sex["f"]["count"] == "*"  # and the 2 cannot be worked out from the rest
+
+
+async def test_filters_breakdowns_comparison_and_redaction(client, manager):
+    nhs = DATA / "nhs-digital" / "gp-reg-pat-prac-quin-age.csv"
+    await client.post("/api/practices/Y90001/population/imports/nhs-digital", headers=manager.headers,
+                      files={"file": (nhs.name, nhs.read_bytes(), "text/csv")})
+    definition = {**DEFINITION, "sections": [{"id": "s", "questions": [
+        FFT, SEX, {"type": "long_text", "id": "comment", "label": {"en": "Anything else?"}}]}]}
+    survey = (await client.post(API, headers=manager.headers, json={"definition": definition})).json()
+    url = f"{API}/{survey['id']}"
+    await client.post(f"{url}/publish", headers=manager.headers)
+    for answers, mode in [({"fft": "good", "sex": "f", "comment": "Ring me on 07700 900123"}, "paper"),
+                          ({"fft": "poor", "sex": "m"}, "kiosk"), ({"fft": "good", "sex": "m"}, "kiosk")]:
+        sent = await client.post(f"{url}/responses", headers=manager.headers, json={"answers": answers, "mode": mode})
+        assert sent.status_code == 201, sent.text
+
+    paper = (await client.get(f"{url}/results", headers=manager.headers, params={"mode": "paper"})).json()
+    assert paper["responses"] == 1
+    by_sex = (await client.get(f"{url}/results", headers=manager.headers, params={"by": "sex"})).json()
+    men = {o["code"]: o["count"] for o in by_sex["breakdown"]["m"]["questions"]["fft"]["options"]}
+    assert set(by_sex["breakdown"]) == {"f", "m"} and men == {"good": 1, "poor": 1}
+    by_mode = (await client.get(f"{url}/results", headers=manager.headers, params={"by": "mode"})).json()
+    assert {k: v["respondents"] for k, v in by_mode["breakdown"].items()} == {"kiosk": 2, "paper": 1}
+    bad = await client.get(f"{url}/results", headers=manager.headers, params={"by": "comment"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "by"
+
+    compared = (await client.get(f"{url}/results", headers=manager.headers, params={"compare": "true"})).json()
+    rows = {r["group"]: r for r in compared["respondents_vs_population"]["sex"]["rows"]}
+    assert (rows["female"]["members"], rows["male"]["members"]) == (1, 2)
+    assert rows["female"]["population"] == 6451 and rows["male"]["population"] == 5949
+
+    plain = (await client.get(f"{url}/results", headers=manager.headers)).json()
+    redacted = (await client.get(f"{url}/results", headers=manager.headers, params={"redact": "true"})).json()
+    assert plain["questions"]["comment"]["comments"] == ["Ring me on 07700 900123"]
+    assert redacted["questions"]["comment"]["comments"] == ["Ring me on [phone removed]"]
