@@ -785,3 +785,17 @@ def recruitment_targets(
         over_represented=tuple(over),
         notes=tuple(notes),
     )
+
+
+def difference_interval(x1: int, n1: int, x2: int, n2: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """The difference of two independent proportions x1/n1 - x2/n2 with Newcombe's hybrid score interval
+    (Newcombe 1998, Statistics in Medicine 17:873-890, method 10), built from each proportion's Wilson
+    interval: it stays within [-1, 1] and behaves at small counts, where the Wald interval does not.
+    Returns (difference, low, high); with an empty sample the interval is the whole range."""
+    if n1 == 0 or n2 == 0:
+        return (float("nan"), -1.0, 1.0)
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_interval(x1, n1, confidence)
+    l2, u2 = wilson_interval(x2, n2, confidence)
+    d = p1 - p2
+    return (d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))

@@ -132,6 +132,7 @@ class SurveyController(Controller):
         language: Annotated[str | None, QueryParameter(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] = None,
         date_from: FromQuery[date | None] = None, date_to: FromQuery[date | None] = None,
         compare: FromQuery[bool] = False, redact: FromQuery[bool] = False,
+        compare_with: Annotated[int | None, QueryParameter(ge=1, le=10_000_000)] = None,
     ) -> dict[str, Any]:
         """What the patients said: per question counts, shares, Wilson intervals, means, top box; with
         `weight`, raked to the practice population on the survey's demographic questions (weighted
@@ -139,10 +140,11 @@ class SurveyController(Controller):
         small numbers withheld or shown as * (see docs/surveys.md). Filters: `mode`, `language`,
         `date_from`, `date_to`; `by` breaks every figure down by a single-choice question, `mode` or
         `language`; `compare` adds respondents against the population per demographic question; `redact`
-        removes e-mail addresses, phone and NHS numbers from comments."""
+        removes e-mail addresses, phone and NHS numbers from comments; `compare_with` (an earlier survey
+        of this practice) adds each shared question's change in share with Newcombe's interval."""
         return await survey_results(practice, survey_id, weight=weight, publish=publish, by=by, mode=mode,
                                     language=language, date_from=date_from, date_to=date_to, compare=compare,
-                                    redact_comments=redact)
+                                    redact_comments=redact, compare_with=compare_with)
 
     @get("/{survey_id:int}/responses")
     async def list_responses(

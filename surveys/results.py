@@ -24,7 +24,7 @@ from prg.accounts.services import PracticeAccess
 from prg.errors import ErrorDetail, InvalidInput, NotFound
 from prg.representativeness import services as representativeness
 from prg.settings import get_settings
-from prg.stats import compare_groups
+from prg.stats import compare_groups, difference_interval
 from surveys.collation import collate
 from surveys.definition import SingleChoiceQuestion, SurveyDefinition, load_definition
 from surveys.tables import Survey, SurveyResponse, SurveyVersion
@@ -105,10 +105,38 @@ def _respondents_vs_population(definition: SurveyDefinition, sample: pd.DataFram
     return compared
 
 
+def _changes(definition: SurveyDefinition, now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """Per single-choice question present in both surveys (same id and answer codes): each answer's
+    share now minus before, with Newcombe's interval, and the same for the top box."""
+    changes = {}
+    for question in definition.questions():
+        if not isinstance(question, SingleChoiceQuestion):
+            continue
+        a, b = now["questions"].get(question.id), before["questions"].get(question.id)
+        if not a or not b or "options" not in b or {o["code"] for o in a["options"]} != {o["code"] for o in b["options"]}:
+            continue
+        counts_b = {o["code"]: o["count"] for o in b["options"]}
+        shares_b = {o["code"]: o["share"] for o in b["options"]}
+        rows = []
+        for option in a["options"]:
+            d, low, high = difference_interval(option["count"], a["base"], counts_b[option["code"]], b["base"])
+            rows.append({"code": option["code"], "share": option["share"], "previous_share": shares_b[option["code"]],
+                         "difference": d, "ci_low": low, "ci_high": high})
+        entry: dict[str, Any] = {"base": a["base"], "previous_base": b["base"], "options": rows}
+        if question.top_box:
+            x1 = sum(o["count"] for o in a["options"] if o["code"] in question.top_box)
+            x2 = sum(counts_b[c] for c in question.top_box)
+            d, low, high = difference_interval(x1, a["base"], x2, b["base"])
+            entry["top_box"] = {"difference": d, "ci_low": low, "ci_high": high}
+        changes[question.id] = entry
+    return changes
+
+
 async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool, publish: bool,
                          by: str | None = None, mode: str | None = None, language: str | None = None,
                          date_from: date | None = None, date_to: date | None = None,
-                         compare: bool = False, redact_comments: bool = False) -> dict[str, Any]:
+                         compare: bool = False, redact_comments: bool = False,
+                         compare_with: int | None = None) -> dict[str, Any]:
     """Results of the survey's published version; filters narrow the responses first. `by` (a
     single-choice question id, `mode` or `language`) adds the same results for each of its answers."""
     survey = await Survey.select(Survey.id, Survey.title).where(
@@ -174,6 +202,13 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
             part = collate(definition, frame[chosen].reset_index(drop=True),
                            weights=None if weights is None else weights[chosen], publish=publish, threshold=threshold)
             breakdown[str(value)] = part
+    changes = None
+    if compare_with is not None:
+        if compare_with == survey_id:
+            raise InvalidInput("Compare with another survey.", [ErrorDetail("is this survey", field="compare_with")])
+        before = await survey_results(access, compare_with, weight=False, publish=False)
+        changes = {"previous_survey": compare_with, "previous_title": before["title"],
+                   "questions": _changes(definition, collate(definition, frame, threshold=threshold), before)}
     for part in [collated, *(breakdown or {}).values()]:
         if redact_comments:
             _redact_comments(part)
@@ -181,4 +216,4 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
             "responses": len(frame), "filters": {"mode": mode, "language": language, "date_from": date_from,
                                                  "date_to": date_to},
             "weighting": weighting, "respondents_vs_population": respondents, **collated,
-            "breakdown_by": by, "breakdown": breakdown}
+            "breakdown_by": by, "breakdown": breakdown, "changes": changes}

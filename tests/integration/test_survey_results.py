@@ -110,3 +110,23 @@ async def test_filters_breakdowns_comparison_and_redaction(client, manager):
     redacted = (await client.get(f"{url}/results", headers=manager.headers, params={"redact": "true"})).json()
     assert plain["questions"]["comment"]["comments"] == ["Ring me on 07700 900123"]
     assert redacted["questions"]["comment"]["comments"] == ["Ring me on [phone removed]"]
+
+
+async def test_change_since_an_earlier_survey_with_newcombes_interval(client, manager):
+    from prg.stats import difference_interval
+
+    earlier = await answered_survey(client, manager)  # good 32 of 42
+    later = (await client.post(API, headers=manager.headers, json={"definition": DEFINITION})).json()
+    await client.post(f"{API}/{later['id']}/publish", headers=manager.headers)
+    for answers in [{"fft": "good"}] * 20 + [{"fft": "poor"}] * 20:
+        await client.post(f"{API}/{later['id']}/responses", headers=manager.headers, json={"answers": answers})
+    result = (await client.get(f"{API}/{later['id']}/results", headers=manager.headers,
+                               params={"compare_with": earlier})).json()
+    change = result["changes"]["questions"]["fft"]
+    good = next(o for o in change["options"] if o["code"] == "good")
+    d, low, high = difference_interval(20, 40, 32, 42)
+    assert (good["difference"], good["ci_low"], good["ci_high"]) == (d, low, high)
+    assert abs(good["difference"] - (20 / 40 - 32 / 42)) < 1e-12
+    assert change["top_box"]["difference"] == d
+    other = await client.get(f"{API}/{later['id']}/results", headers=manager.headers, params={"compare_with": 999})
+    assert other.status_code == 404

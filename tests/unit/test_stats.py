@@ -596,3 +596,14 @@ def test_targets_at_realistic_sizes_meet_the_ratio_and_no_smaller_total_works(
     for n in range(max(sum(members), 1), result.members_total_after):
         need = sum(max(m, math.ceil(ratio * p * n / total)) for p, m in zip(population, members))
         assert need > n
+
+
+def test_difference_interval_matches_newcombe_1998_method_10():
+    from prg.stats import difference_interval
+
+    # Newcombe (1998) Statistics in Medicine 17:873-890, Table II, example (a): 56/70 - 48/80.
+    d, low, high = difference_interval(56, 70, 48, 80)
+    assert round(d, 4) == 0.2000 and round(low, 4) == 0.0524 and round(high, 4) == 0.3339
+    # Example (h): 10/10 - 0/10 stays within [-1, 1].
+    d, low, high = difference_interval(10, 10, 0, 10)
+    assert d == 1.0 and round(low, 4) == 0.6075 and high <= 1.0
