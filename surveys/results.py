@@ -12,23 +12,28 @@ the margin and group named, never silently weighted on.
 
 from __future__ import annotations
 
-import json
+import asyncio
+import gc
 import re
+import sqlite3
 from datetime import date
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
+from piccolo.engine.sqlite import SQLiteEngine
 
 from prg.accounts.services import PracticeAccess
+from prg.db import current_engine
 from prg.errors import ErrorDetail, InvalidInput, NotFound
 from prg.representativeness import services as representativeness
 from prg.settings import get_settings
 from prg.stats import compare_groups, difference_interval
 from surveys.collation import collate
 from surveys.definition import SingleChoiceQuestion, SurveyDefinition, load_definition
-from surveys.tables import Survey, SurveyResponse, SurveyVersion
-from surveys.weighting import rake
+from surveys.tables import Survey, SurveyVersion
+from surveys.weighting import collapse_thin, rake
 
 # How a survey dimension maps onto a representativeness comparison.
 _SPECS = {"sex": {"dimension": "sex"}, "age_band": {"dimension": "age", "bands": "des"},
@@ -132,6 +137,74 @@ def _changes(definition: SurveyDefinition, now: dict[str, Any], before: dict[str
     return changes
 
 
+async def _fetch(version_id: int, mode: str | None, language: str | None, date_from: date | None,
+                 date_to: date | None) -> tuple[list[Any], list[str], list[str]]:
+    """The stored answers (as JSON text), modes and languages of one version's responses.
+
+    Read with plain SQL, not the ORM: results may cover a million responses, and a dict per row costs
+    seconds. SQLite reads on a connection of its own in a worker thread; PostgreSQL uses asyncpg rows."""
+    clauses, values = ["version = ?"], [version_id]
+    for column, op, value in (("mode", "=", mode), ("language", "=", language), ("submitted_on", ">=", date_from),
+                              ("submitted_on", "<=", date_to)):
+        if value is not None:
+            clauses.append(f"{column} {op} ?")
+            values.append(value.isoformat() if isinstance(value, date) else value)
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        sql = f"SELECT answers, mode, language FROM survey_response WHERE {' AND '.join(clauses)}"
+
+        def read() -> list[tuple[str, str, str]]:
+            with sqlite3.connect(engine.connection_kwargs["database"]) as db:
+                return db.execute(sql, values).fetchall()
+
+        rows = await asyncio.to_thread(read)
+    else:
+        numbered = [c.replace("?", f"${i}") for i, c in enumerate(clauses, start=1)]
+        sql = f"SELECT answers, mode, language FROM survey_response WHERE {' AND '.join(numbered)}"
+        args = [date.fromisoformat(v) if c.startswith("submitted_on") else v for c, v in zip(clauses, values)]
+        connection = await engine.get_new_connection()
+        try:
+            rows = await connection.fetch(sql, *args)
+        finally:
+            await connection.close()
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+def _frame(texts: list[Any]) -> pd.DataFrame:
+    """One row per response, one column per question, from the stored JSON, decoded in one pass.
+    The cyclic garbage collector is paused meanwhile: a million fresh dicts would set it off
+    again and again, for nothing (they hold no cycles)."""
+    blob = b"[" + b",".join(t.encode() if isinstance(t, str) else msgspec.json.encode(t) for t in texts) + b"]"
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return pd.DataFrame(msgspec.json.decode(blob))
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _usable_margins(sample: pd.DataFrame, margins: dict[str, dict[str, int]], thin: int
+                    ) -> tuple[pd.DataFrame, dict[str, dict[str, int]], list[str]]:
+    """Margins raking can use, and what was changed to get them. A group with patients but no
+    respondents (say, under-16s in an adult survey) cannot be represented: it leaves the margin, so the
+    weighted figures describe the rest of the population. Groups with fewer than `thin` respondents are
+    merged into a neighbour (collapse_thin), as one or two people must not carry a whole group."""
+    notes = []
+    margins = {m: dict(groups) for m, groups in margins.items()}
+    for margin, groups in margins.items():
+        present = set(sample[margin].unique())
+        for group in [g for g in groups if g not in present]:
+            notes.append(f"{margin}: no respondents in '{group}'; the weighted figures leave its "
+                         f"{groups.pop(group):,} patients out.")
+    for margin in list(margins):
+        if len(margins[margin]) > 1:
+            collapsed = collapse_thin(sample, margins, margin, thin)
+            sample, margins = collapsed.sample, collapsed.margins
+            notes.extend(collapsed.notes)
+    return sample, margins, notes
+
+
 async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool, publish: bool,
                          by: str | None = None, mode: str | None = None, language: str | None = None,
                          date_from: date | None = None, date_to: date | None = None,
@@ -149,20 +222,9 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
     if version is None:
         raise NotFound("This survey has no published version, so it has no results yet.")
     definition = load_definition(version["definition"])
-    where = [SurveyResponse.version == version["id"]]
-    if mode:
-        where.append(SurveyResponse.mode == mode)
-    if language:
-        where.append(SurveyResponse.language == language)
-    if date_from:
-        where.append(SurveyResponse.submitted_on >= date_from)
-    if date_to:
-        where.append(SurveyResponse.submitted_on <= date_to)
-    stored = await SurveyResponse.select(SurveyResponse.answers, SurveyResponse.mode, SurveyResponse.language
-                                         ).where(*where)
-    frame = pd.DataFrame.from_records(
-        [json.loads(r["answers"]) if isinstance(r["answers"], str) else r["answers"] for r in stored])
-    context = pd.DataFrame.from_records([(r["mode"], r["language"]) for r in stored], columns=["mode", "language"])
+    texts, modes, languages = await _fetch(version["id"], mode, language, date_from, date_to)
+    frame = _frame(texts)
+    context = pd.DataFrame({"mode": modes, "language": languages})
     ids = {q.id for q in definition.questions()}
     if by is not None and by not in ("mode", "language") and (
             by not in ids or not isinstance(next(q for q in definition.questions() if q.id == by),
@@ -184,13 +246,15 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
         complete = sample.notna().all(axis=1).to_numpy()
         if not complete.any():
             raise InvalidInput("No respondent answered every weighting question.", [ErrorDetail("no one", field="weight")])
-        result = rake(sample[complete], margins)
+        sample, margins, prepared = _usable_margins(sample[complete].reset_index(drop=True), margins,
+                                                    get_settings().suppression_threshold)
+        result = rake(sample, margins)
         weights = np.zeros(len(frame))
         weights[complete] = result.weights
         weighting = {"by": used, "converged": result.converged, "iterations": result.iterations,
                      "design_effect": result.design_effect, "effective_sample_size": result.effective_sample_size,
                      "weighted_respondents": int(complete.sum()), "not_weighted": int((~complete).sum()),
-                     "notes": list(result.notes)}
+                     "notes": prepared + list(result.notes)}
     threshold = get_settings().suppression_threshold
     collated = collate(definition, frame, weights=weights, publish=publish, threshold=threshold)
     breakdown = None

@@ -1,0 +1,164 @@
+"""Benchmark: survey results with weighting for 1,000,000 stored responses (issue 5).
+
+A real `prg serve` on a fresh database (SQLite by default; `--postgres URL` for a fresh PostgreSQL
+database beside URL's), practice Y90001 with its NHS Digital population, a 12-question survey whose sex
+and age-band questions are weighted to it, and 1,000,000 responses written straight into the table.
+Measured: GET .../results?weight=true over HTTP, median of 3; the server's peak resident memory
+(VmHWM); baseline: the bare SELECT of the same answers in this process. Target: under 5 s.
+Run: .venv/bin/python tests/benchmarks/bench_results.py [--postgres URL] [--responses N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_survey_submissions import OPTIONS, free_port  # noqa: E402
+
+PRG = str(Path(sys.executable).parent / "prg")
+NHS = Path(__file__).parents[1] / "data" / "nhs-digital"
+SINGLE_YEAR = [NHS / "gp-reg-pat-prac-sing-age-female.csv", NHS / "gp-reg-pat-prac-sing-age-male.csv"]
+AGES = ["Under 16", "16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
+
+
+def definition() -> dict:
+    questions = [{"type": "single_choice", "id": f"q{i}", "label": {"en": f"Question {i}"}, "options": OPTIONS,
+                  "top_box": ["very_good", "good"]} for i in range(1, 7)]
+    questions += [
+        {"type": "single_choice", "id": "sex", "label": {"en": "Sex"},
+         "options": [{"code": c, "label": {"en": c}} for c in ["f", "m"]],
+         "dimension": {"name": "sex", "groups": {"f": "female", "m": "male"}}},
+        {"type": "single_choice", "id": "age", "label": {"en": "Age"},
+         "options": [{"code": f"a{i}", "label": {"en": a}} for i, a in enumerate(AGES)],
+         "dimension": {"name": "age_band", "groups": {f"a{i}": a for i, a in enumerate(AGES)}}},
+        {"type": "multiple_choice", "id": "contact", "label": {"en": "Contact"},
+         "options": [{"code": c, "label": {"en": c}} for c in ["phone", "online", "in_person"]]},
+        {"type": "scale_0_10", "id": "recommend", "label": {"en": "Recommend"}},
+        {"type": "number", "id": "visits", "label": {"en": "Visits"}, "min": 0, "max": 100},
+        {"type": "long_text", "id": "comment", "label": {"en": "Comments"}},
+    ]
+    return {"title": {"en": "Results benchmark"}, "sections": [{"id": "all", "questions": questions}]}
+
+
+def answers(rng: random.Random) -> str:
+    codes = [o["code"] for o in OPTIONS]
+    a: dict = {f"q{i}": rng.choice(codes) for i in range(1, 7)}
+    a["sex"] = rng.choice("fm")
+    a["age"] = f"a{rng.randrange(1, 8)}"
+    a["contact"] = rng.sample(["phone", "online", "in_person"], rng.randint(1, 2))
+    a["recommend"] = rng.randint(0, 10)
+    a["visits"] = rng.randint(0, 20)
+    if rng.random() < 0.2:
+        a["comment"] = "Friendly reception, long wait."
+    return json.dumps(a, separators=(",", ":"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres")
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="prg-bench-results-"))
+    port, dbname = free_port(), None
+    if args.postgres:
+        import asyncpg
+
+        dbname = f"prg_bench_{uuid.uuid4().hex[:8]}"
+
+        async def admin(sql: str) -> None:
+            conn = await asyncpg.connect(args.postgres)
+            await conn.execute(sql)
+            await conn.close()
+
+        asyncio.run(admin(f'CREATE DATABASE "{dbname}"'))
+        url = args.postgres.rsplit("/", 1)[0] + "/" + dbname
+    else:
+        url = f"sqlite:///{work}/results.sqlite3"
+    env = {**os.environ, "PRG_DATABASE_URL": url, "PRG_PORT": str(port), "PRG_LOG_LEVEL": "WARNING"}
+    run = lambda *a, **k: subprocess.run([PRG, *a], env=env, check=True, capture_output=True, text=True, **k)  # noqa: E731
+    run("practice", "add", "--ods", "Y90001", "--name", "Bench")
+    run("user", "add", "--email", "bench@example.org", "--practice", "Y90001", "--role", "manager",
+        input="a long bench password\na long bench password\n")
+    token = run("token", "create", "--email", "bench@example.org", "--name", "bench").stdout.strip()
+    server = subprocess.Popen([PRG, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(base + "/livez", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300)
+        api.post("/api/practices/Y90001/population/imports/nhs-digital",  # single years: the DES bands need them
+                 files=[("file", (f.name, f.read_bytes(), "text/csv")) for f in SINGLE_YEAR]).raise_for_status()
+        survey = api.post("/api/practices/Y90001/surveys", json={"definition": definition()}).json()
+        api.post(f"/api/practices/Y90001/surveys/{survey['id']}/publish").raise_for_status()
+        version = 1
+        rng = random.Random(20111201)
+        started = time.perf_counter()
+        rows = [(1, survey["id"], version, "web", "en", date(2026, 11, 1), json_text)
+                for json_text in (answers(rng) for _ in range(args.responses))]
+        columns = ("practice", "survey", "version", "mode", "language", "submitted_on", "answers")
+        if args.postgres:
+            async def load() -> float:
+                conn = await asyncpg.connect(url)
+                await conn.copy_records_to_table("survey_response", records=rows, columns=columns)
+                t = time.perf_counter()
+                await conn.fetch("SELECT answers FROM survey_response WHERE version = $1", version)
+                elapsed = time.perf_counter() - t
+                await conn.close()
+                return elapsed
+
+            baseline = asyncio.run(load())
+        else:
+            with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+                db.executemany(f"INSERT INTO survey_response ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               [(*r[:5], r[5].isoformat(), r[6]) for r in rows])
+            with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+                t = time.perf_counter()
+                db.execute("SELECT answers FROM survey_response WHERE version = ?", (version,)).fetchall()
+                baseline = time.perf_counter() - t
+        del rows
+        print(f"  stored {args.responses:,} responses in {time.perf_counter() - started:.1f} s")
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            response = api.get(f"/api/practices/Y90001/surveys/{survey['id']}/results", params={"weight": "true"})
+            times.append(time.perf_counter() - t)
+            assert response.status_code == 200, response.text[:600]
+        body = response.json()
+        assert body["responses"] == args.responses and body["weighting"]["converged"]
+        peak = next(int(line.split()[1]) for line in Path(f"/proc/{server.pid}/status").read_text().splitlines()
+                    if line.startswith("VmHWM")) / 1024
+        measured = statistics.median(times)
+        engine = "PostgreSQL" if args.postgres else "SQLite"
+        print(f"results with weighting, {args.responses:,} responses x 12 questions ({engine}): median "
+              f"{measured:.2f} s (target < 5 s); baseline bare SELECT {baseline:.2f} s, ratio "
+              f"{measured / baseline:.1f}; server peak memory {peak:.0f} MiB; design effect "
+              f"{body['weighting']['design_effect']:.3f}")
+        return 0 if measured < 5 else 1
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        if dbname:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
