@@ -130,3 +130,26 @@ async def test_change_since_an_earlier_survey_with_newcombes_interval(client, ma
     assert change["top_box"]["difference"] == d
     other = await client.get(f"{API}/{later['id']}/results", headers=manager.headers, params={"compare_with": 999})
     assert other.status_code == 404
+
+
+async def test_groups_without_respondents_leave_the_margin_and_thin_ones_merge(client, manager):
+    singles = [DATA / "nhs-digital" / f"gp-reg-pat-prac-sing-age-{sex}.csv" for sex in ("female", "male")]
+    imported = await client.post("/api/practices/Y90001/population/imports/nhs-digital", headers=manager.headers,
+                                 files=[("file", (f.name, f.read_bytes(), "text/csv")) for f in singles])
+    assert imported.status_code == 201
+    bands = ["Under 16", "16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
+    age = {"type": "single_choice", "id": "age", "label": {"en": "Age"},
+           "options": [{"code": f"a{i}", "label": {"en": b}} for i, b in enumerate(bands)],
+           "dimension": {"name": "age_band", "groups": {f"a{i}": b for i, b in enumerate(bands)}}}
+    survey = (await client.post(API, headers=manager.headers, json={"definition": {
+        "title": {"en": "Ages"}, "sections": [{"id": "s", "questions": [FFT, age]}]}})).json()
+    await client.post(f"{API}/{survey['id']}/publish", headers=manager.headers)
+    # Nobody under 16; 3 people aged 16-24 (thin); 20 in each older band.
+    answers = [{"fft": "good", "age": "a1"}] * 3 + [{"fft": "good", "age": f"a{i}"} for i in range(2, 8) for _ in range(20)]
+    for a in answers:
+        await client.post(f"{API}/{survey['id']}/responses", headers=manager.headers, json={"answers": a})
+    result = (await client.get(f"{API}/{survey['id']}/results", headers=manager.headers,
+                               params={"weight": "true"})).json()
+    notes = " ".join(result["weighting"]["notes"])
+    assert "no respondents in 'Under 16'" in notes and "16-24" in notes
+    assert result["weighting"]["converged"] and result["weighting"]["weighted_respondents"] == 123
