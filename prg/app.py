@@ -33,6 +33,7 @@ from prg.web import (
     provide_practice,
 )
 from surveys.controllers import SurveyController, provide_writer
+from surveys.fft_controller import FFTController
 from surveys.ingest import ResponseWriter
 from surveys.public import PublicSurveyController
 
@@ -62,7 +63,7 @@ class DatabaseDown(DomainError):
 def practice_router() -> Router:
     return Router(
         path="/api/practices/{ods_code:str}",
-        route_handlers=[PracticeController, MemberController, AuditController, SurveyController,
+        route_handlers=[PracticeController, MemberController, AuditController, SurveyController, FFTController,
                         PopulationController, RepresentativenessController, RecruitmentTargetsController],
         guards=[practice_guard],
         dependencies={"practice": Provide(provide_practice, sync_to_thread=False),
