@@ -13,24 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
-import httpx
+import asyncpg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_survey_submissions import OPTIONS, free_port  # noqa: E402
+from bench_survey_submissions import OPTIONS  # noqa: E402
+from harness import bench_server  # noqa: E402
 
-PRG = str(Path(sys.executable).parent / "prg")
 NHS = Path(__file__).parents[1] / "data" / "nhs-digital"
 SINGLE_YEAR = [NHS / "gp-reg-pat-prac-sing-age-female.csv", NHS / "gp-reg-pat-prac-sing-age-male.csv"]
 AGES = ["Under 16", "16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
@@ -73,38 +69,8 @@ def main() -> int:
     parser.add_argument("--postgres")
     parser.add_argument("--responses", type=int, default=1_000_000)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="prg-bench-results-"))
-    port, dbname = free_port(), None
-    if args.postgres:
-        import asyncpg
-
-        dbname = f"prg_bench_{uuid.uuid4().hex[:8]}"
-
-        async def admin(sql: str) -> None:
-            conn = await asyncpg.connect(args.postgres)
-            await conn.execute(sql)
-            await conn.close()
-
-        asyncio.run(admin(f'CREATE DATABASE "{dbname}"'))
-        url = args.postgres.rsplit("/", 1)[0] + "/" + dbname
-    else:
-        url = f"sqlite:///{work}/results.sqlite3"
-    env = {**os.environ, "PRG_DATABASE_URL": url, "PRG_PORT": str(port), "PRG_LOG_LEVEL": "WARNING"}
-    run = lambda *a, **k: subprocess.run([PRG, *a], env=env, check=True, capture_output=True, text=True, **k)  # noqa: E731
-    run("practice", "add", "--ods", "Y90001", "--name", "Bench")
-    run("user", "add", "--email", "bench@example.org", "--practice", "Y90001", "--role", "manager",
-        input="a long bench password\na long bench password\n")
-    token = run("token", "create", "--email", "bench@example.org", "--name", "bench").stdout.strip()
-    server = subprocess.Popen([PRG, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(base + "/livez", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300)
+    with bench_server("Y90001", postgres=args.postgres) as server:
+        api, url = server.api, server.database_url
         api.post("/api/practices/Y90001/population/imports/nhs-digital",  # single years: the DES bands need them
                  files=[("file", (f.name, f.read_bytes(), "text/csv")) for f in SINGLE_YEAR]).raise_for_status()
         survey = api.post("/api/practices/Y90001/surveys", json={"definition": definition()}).json()
@@ -116,16 +82,16 @@ def main() -> int:
                 for json_text in (answers(rng) for _ in range(args.responses))]
         columns = ("practice", "survey", "version", "mode", "language", "submitted_on", "answers")
         if args.postgres:
-            async def load() -> float:
+            async def load(records: list[tuple]) -> float:
                 conn = await asyncpg.connect(url)
-                await conn.copy_records_to_table("survey_response", records=rows, columns=columns)
+                await conn.copy_records_to_table("survey_response", records=records, columns=columns)
                 t = time.perf_counter()
                 await conn.fetch("SELECT answers FROM survey_response WHERE version = $1", version)
                 elapsed = time.perf_counter() - t
                 await conn.close()
                 return elapsed
 
-            baseline = asyncio.run(load())
+            baseline = asyncio.run(load(rows))
         else:
             with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
                 db.executemany(f"INSERT INTO survey_response ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -153,11 +119,6 @@ def main() -> int:
               f"{measured / baseline:.1f}; server peak memory {peak:.0f} MiB; design effect "
               f"{body['weighting']['design_effect']:.3f}")
         return 0 if measured < 5 else 1
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        if dbname:
-            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

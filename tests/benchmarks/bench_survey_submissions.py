@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.parse
-import uuid
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).parent))
+from harness import bench_server  # noqa: E402
 from loadgen import build_request, run_load  # noqa: E402
 
-PRG = str(Path(sys.executable).parent / "prg")
 OPTIONS = [{"code": c, "label": {"en": c.replace("_", " ").capitalize()}}
            for c in ["very_good", "good", "neither", "poor", "very_poor"]]
 
@@ -52,52 +44,14 @@ FORM = urllib.parse.urlencode(
 ).encode()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", help="a PostgreSQL server URL; a fresh database is made beside it")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="prg-bench-"))
-    port = free_port()
-    dbname = None
-    if args.postgres:
-        import asyncpg
-
-        dbname = f"prg_bench_{uuid.uuid4().hex[:8]}"
-
-        async def create() -> None:
-            conn = await asyncpg.connect(args.postgres)
-            await conn.execute(f'CREATE DATABASE "{dbname}"')
-            await conn.close()
-
-        asyncio.run(create())
-        url = args.postgres.rsplit("/", 1)[0] + "/" + dbname
-    else:
-        url = f"sqlite:///{work}/bench.sqlite3"
-    env = {**os.environ, "PRG_DATABASE_URL": url, "PRG_PORT": str(port), "PRG_SURVEY_SUBMISSIONS_PER_HOUR": "0",
-           "PRG_LOG_LEVEL": "WARNING"}
-    run = lambda *a, **k: subprocess.run([PRG, *a], env=env, check=True, capture_output=True, text=True, **k)  # noqa: E731
-    run("practice", "add", "--ods", "Y90009", "--name", "Bench")
-    run("user", "add", "--email", "bench@example.org", "--practice", "Y90009", "--role", "manager",
-        input="a long bench password\na long bench password\n")
-    token = run("token", "create", "--email", "bench@example.org", "--name", "bench").stdout.strip()
-    server = subprocess.Popen([PRG, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(base + "/livez", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    with bench_server("Y90009", postgres=args.postgres, env={"PRG_SURVEY_SUBMISSIONS_PER_HOUR": "0"}) as server:
+        api, port = server.api, server.port
         survey = api.post("/api/practices/Y90009/surveys", json={"definition": definition()}).json()
         api.post(f"/api/practices/Y90009/surveys/{survey['id']}/publish").raise_for_status()
         host = f"127.0.0.1:{port}"
@@ -128,16 +82,6 @@ def main() -> int:
               f"303 answers {acknowledged}, stored {stored}, other statuses {other or 'none'}")
         ok = ratio >= 0.5 and p99 < 100 and stored == acknowledged and not other
         return 0 if ok else 1
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if dbname:
-            async def drop() -> None:
-                conn = await asyncpg.connect(args.postgres)
-                await conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-                await conn.close()
-
-            asyncio.run(drop())
 
 
 if __name__ == "__main__":
