@@ -21,7 +21,6 @@ ones Piccolo uses for `SurveyResponse` and `Invitation` (see surveys/tables.py).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
@@ -62,7 +62,7 @@ def _row(item: Submission) -> tuple:
     # Anonymous surveys keep no invitation link and only the day; so does the invitation's spent time.
     return (item.practice_id, item.survey_id, item.version_id, item.mode, item.language, item.received_at.date(),
             None if item.anonymous else item.received_at, None if item.anonymous else item.invitation_id,
-            json.dumps(item.answers, ensure_ascii=False, separators=(",", ":")))
+            msgspec.json.encode(item.answers).decode())
 
 
 def _spent_at(item: Submission) -> datetime:

@@ -211,28 +211,33 @@ class PublicSurveyController(Controller):
             link = f"{str(request.base_url).rstrip('/')}/s/{public_id}?t={saved}&lang={lang}"
             return render("survey_message.html", lang, 200, title=words(lang)["saved_title"],
                           body=words(lang)["saved_body"], link=link)
+        if action == "submit":
+            # The hot path: one check of the whole response, and pages are worked out only on a problem.
+            try:
+                submission = await services.prepare_submission(survey, answers, language=lang, mode="web",
+                                                               token=token, hidden="drop")
+            except Conflict:
+                return message("used", lang, 409)
+            except InvalidInput as exc:
+                visible = pages(survey, answers)
+                first = next((i for i, (_, ids) in enumerate(visible)
+                              if any(field_question(e.field or "") in ids for e in exc.errors)), 0)
+                return self._page(request, survey, lang, token, answers, first, exc.errors)
+            wait = limiter().hit(f"{public_id}|{request.client.host if request.client else ''}")
+            if wait is not None and not token:
+                return message("slow", lang, 429, minutes=max(1, wait // 60))
+            try:
+                await request.app.state.response_writer.submit(submission)
+            except Conflict:
+                return message("used", lang, 409)
+            return Redirect(f"/s/{public_id}/thanks?lang={lang}", status_code=303)
         problems = self._problems(survey, answers, lang)
         visible = pages(survey, answers)
         page = min(page, len(visible) - 1)
-        if action == "next" and page < len(visible) - 1:
-            upto = {qid for _, ids in visible[: page + 1] for qid in ids}
-            mine = [e for e in problems if field_question(e.field or "") in upto]
-            return self._page(request, survey, lang, token, answers, page if mine else page + 1, mine)
-        if problems:  # the last page: show the first page with a problem
-            first = next(i for i, (_, ids) in enumerate(visible)
-                         if any(field_question(e.field or "") in ids for e in problems)) if visible else 0
-            return self._page(request, survey, lang, token, answers, first, problems)
-        wait = limiter().hit(f"{public_id}|{request.client.host if request.client else ''}")
-        if wait is not None and not token:
-            return message("slow", lang, 429, minutes=max(1, wait // 60))
-        try:
-            await services.submit(request.app.state.response_writer, survey, answers, language=lang, mode="web",
-                                  token=token, hidden="drop")
-        except Conflict:
-            return message("used", lang, 409)
-        except InvalidInput as exc:  # answers changed between the check and the write: show them
-            return self._page(request, survey, lang, token, answers, 0, exc.errors)
-        return Redirect(f"/s/{public_id}/thanks?lang={lang}", status_code=303)
+        upto = {qid for _, ids in visible[: page + 1] for qid in ids}
+        mine = [e for e in problems if field_question(e.field or "") in upto]
+        return self._page(request, survey, lang, token, answers, page if mine or page == len(visible) - 1 else page + 1,
+                          mine)
 
     @get("/{public_id:str}/thanks")
     async def thanks(self, request: Request, public_id: FromPath[str]) -> Response[str]:

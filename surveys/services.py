@@ -303,6 +303,13 @@ async def save_draft(survey: PublishedSurvey, answers: dict[str, Any], token: st
 async def submit(writer: ResponseWriter, survey: PublishedSurvey, answers: dict[str, Any], *, language: str,
                  mode: str, token: str | None, hidden: str = "reject") -> int:
     """Validate against the published version and store; returns once committed."""
+    return await writer.submit(await prepare_submission(survey, answers, language=language, mode=mode, token=token,
+                                                        hidden=hidden))
+
+
+async def prepare_submission(survey: PublishedSurvey, answers: dict[str, Any], *, language: str, mode: str,
+                             token: str | None, hidden: str = "reject") -> Submission:
+    """The checked response, ready for the writer (InvalidInput, Conflict or SurveyClosed otherwise)."""
     if survey.status != "open":
         raise SurveyClosed("This survey is closed and no longer takes answers.")
     invitation_id = None
@@ -313,8 +320,8 @@ async def submit(writer: ResponseWriter, survey: PublishedSurvey, answers: dict[
     if language not in survey.definition.languages:
         language = survey.definition.default_language
     cleaned = validate_response(survey.compiled, answers, language, hidden=hidden)
-    return await writer.submit(Submission(survey.practice_id, survey.survey_id, survey.version_id, mode, language,
-                                          cleaned, anonymous=survey.anonymous, invitation_id=invitation_id))
+    return Submission(survey.practice_id, survey.survey_id, survey.version_id, mode, language, cleaned,
+                      anonymous=survey.anonymous, invitation_id=invitation_id)
 
 
 class SurveyClosed(Conflict):
