@@ -32,7 +32,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any, Literal
 
 from prg.errors import ErrorDetail, InvalidInput

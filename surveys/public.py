@@ -26,6 +26,7 @@ from prg.pages import environment
 from prg.ratelimit import RateLimiter
 from prg.settings import get_settings
 from surveys import services
+from surveys.answers import validate_response
 from surveys.definition import (
     DateQuestion,
     MultipleChoiceQuestion,
@@ -246,7 +247,7 @@ class PublicSurveyController(Controller):
 
     def _problems(self, survey: PublishedSurvey, answers: dict[str, Any], lang: str) -> list:
         try:
-            services.validate_response(survey.compiled, answers, lang, hidden="drop")
+            validate_response(survey.compiled, answers, lang, hidden="drop")
         except InvalidInput as exc:
             return exc.errors
         return []
