@@ -10,8 +10,6 @@ from litestar import Litestar, Request, Router, get
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from piccolo.querystring import QueryString
 
 from prg import db
@@ -22,6 +20,7 @@ from prg.audit.controllers import AuditController
 from prg.errors import DomainError
 from prg.members.controllers import MemberController
 from prg.population.controllers import PopulationController
+from prg.openapi import answer_options_with_every_method, document_problem_responses, openapi_config
 from prg.problems import EXCEPTION_HANDLERS, problem
 from prg.representativeness.controllers import RecruitmentTargetsController, RepresentativenessController
 from prg.settings import Settings, get_settings
@@ -99,7 +98,7 @@ def create_app(settings: Settings | None = None, *, pool: bool = True) -> Litest
 
     cors = CORSConfig(allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
                       allow_credentials=True) if settings.cors_origins.strip() else None
-    return Litestar(
+    app = Litestar(
         route_handlers=[livez, healthz, my_practices, AuthController, AdminController, practice_router(),
                         PublicSurveyController],
         lifespan=[lifespan],
@@ -108,16 +107,12 @@ def create_app(settings: Settings | None = None, *, pool: bool = True) -> Litest
         before_send=[add_security_headers],
         cors_config=cors,
         request_max_body_size=settings.max_upload_bytes + 100_000,
-        openapi_config=OpenAPIConfig(
-            title="PRG toolkit API", version="0.1.0", path="/schema",
-            components=Components(security_schemes={
-                "token": SecurityScheme(type="http", scheme="bearer", description="A personal API token"),
-                "session": SecurityScheme(type="apiKey", name="prg_session", security_scheme_in="cookie"),
-            }),
-            security=[{"token": []}, {"session": []}],
-        ),
+        openapi_config=openapi_config(),
         debug=False,
     )
+    document_problem_responses(app)
+    answer_options_with_every_method(app)
+    return app
 
 
 __all__ = ["create_app", "problem"]

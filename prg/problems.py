@@ -13,6 +13,7 @@ import traceback
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -69,10 +70,30 @@ def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     return problem(500, "internal-error", "Internal error", "Something went wrong on our side; nothing was saved.")
 
 
+class ProblemError(msgspec.Struct, omit_defaults=True):
+    """One thing wrong with the input: a body or query `field`, or a file's `row` and `column`."""
+
+    message: str
+    field: str | None = None
+    row: int | None = None
+    column: str | None = None
+    source: str | None = None
+
+
+class ProblemDocument(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem document, as every error of the API is sent."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemError] = msgspec.field(default_factory=list)
+
+
 EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "MediaType", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "ProblemDocument", "problem"]

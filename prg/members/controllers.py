@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -74,14 +74,18 @@ class MemberController(Controller):
         return await services.withdraw_consent(practice, member_id, consent_id, data, request.auth)
 
     @get("/{member_id:int}/subject-access", opt={"role": "manager"})
-    async def subject_access(
-        self, request: Request, practice: CurrentPractice, member_id: FromPath[int],
-        format: FromQuery[Literal["json", "html"]] = "json",  # noqa: A002 - the query parameter's public name
-    ) -> Response:
-        """Everything held on the member, as JSON or as a page to print or send (audited)."""
+    async def subject_access(self, request: Request, practice: CurrentPractice,
+                             member_id: FromPath[int]) -> Response[schemas.SubjectAccessExport]:
+        """Everything held on the member, as a JSON file (audited)."""
         export = await services.subject_access_export(practice, member_id, request.auth)
-        name = f"{practice.ods_code}-subject-access-{export.member.reference}"
-        if format == "html":
-            return Response(render("subject_access.html", export=export), media_type="text/html",
-                            headers={"content-disposition": f'attachment; filename="{name}.html"'})
-        return Response(export, headers={"content-disposition": f'attachment; filename="{name}.json"'})
+        name = f"{practice.ods_code}-subject-access-{export.member.reference}.json"
+        return Response(export, headers={"content-disposition": f'attachment; filename="{name}"'})
+
+    @get("/{member_id:int}/subject-access.html", opt={"role": "manager"}, media_type=MediaType.HTML)
+    async def subject_access_page(self, request: Request, practice: CurrentPractice,
+                                  member_id: FromPath[int]) -> Response[str]:
+        """The same, as a page to print or send to the member (audited)."""
+        export = await services.subject_access_export(practice, member_id, request.auth)
+        name = f"{practice.ods_code}-subject-access-{export.member.reference}.html"
+        return Response(render("subject_access.html", export=export), media_type=MediaType.HTML,
+                        headers={"content-disposition": f'attachment; filename="{name}"'})

@@ -5,7 +5,7 @@ audited in the same transaction. Audit details name fields, never their values, 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 import msgspec
@@ -196,12 +196,19 @@ async def erase_member(access: PracticeAccess, member_id: int, actor: Identity) 
         await record("member.erase", actor, practice_id=access.practice_id, entity="member", entity_id=member_id)
 
 
+# Patient groups in English general practice long postdate this; an earlier date is a mistake.
+EARLIEST_CONSENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
 async def give_consent(access: PracticeAccess, member_id: int, data: schemas.ConsentIn, actor: Identity) -> schemas.ConsentOut:
     given_at = data.given_at or utcnow()
     if given_at.tzinfo is None:
         raise InvalidInput("Give a time zone with the time.", [ErrorDetail("needs a UTC offset, e.g. Z", field="given_at")])
     if given_at > utcnow():
         raise InvalidInput("Consent cannot be given in the future.", [ErrorDetail("is in the future", field="given_at")])
+    if given_at < EARLIEST_CONSENT:  # also catches a number read as seconds since 1970
+        raise InvalidInput("That consent date is too early to be right.",
+                           [ErrorDetail("is before 2000; check the date", field="given_at")])
     async with write_transaction():
         await _member_row(access, member_id)
         consent = Consent(
