@@ -3,7 +3,8 @@
 
     python3 tasks.py demo          install if needed, load the demo practice, serve on 127.0.0.1:8000
     python3 tasks.py test [ARGS]   install if needed (with test tools), run the whole test suite
-    python3 tasks.py bench         install if needed, run every benchmark under tests/benchmarks/
+    python3 tasks.py bench [NAMES] install if needed, run the benchmarks under tests/benchmarks/ and print
+                                   one table of figures against targets (fails when one is missed)
 
 The virtual environment lives in .venv/ and is reinstalled only when pyproject.toml changes.
 """
@@ -49,11 +50,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([BIN / "python", "-m", "pytest", *args], cwd=ROOT)
     if command == "bench":
         ensure_installed("test")
-        failed = 0
-        for script in sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py")):
-            print(f"\n== {script.name}", flush=True)
-            failed |= subprocess.call([BIN / "python", script], cwd=ROOT) != 0
-        return failed
+        return subprocess.call([BIN / "python", ROOT / "tests" / "benchmarks" / "table.py", *args], cwd=ROOT)
     print(__doc__)
     return 0 if command == "help" else 2
 

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.benchmarks.report import figure  # noqa: E402
 
 TARGET_MS = 200.0
 MEMBERS = 300
@@ -104,10 +105,10 @@ def main() -> int:
     print(f"figure:   GET /representativeness?dimension=ethnicity, {body['members_total']} members compared "
           f"over {len(body['groups'])} groups, p-value {body['p_value_method']} "
           f"({body['p_value_draws'] or 'all'} draws), median of {runs} requests")
-    print(f"target:   < {TARGET_MS:.0f} ms")
-    print(f"measured: {median:.1f} ms (min {min(check):.1f}, max {max(check):.1f})")
-    print(f"baseline: {base:.2f} ms (GET /livez, same client, same run)")
-    print(f"ratio:    {median / base:.1f}x the baseline")
+    print(f"  min {min(check):.1f} ms, max {max(check):.1f} ms")
+    figure("GET /representativeness (ethnicity) over HTTP", target=f"< {TARGET_MS:.0f} ms",
+           measured=f"{median:.1f} ms", baseline=f"{base:.2f} ms (GET /livez)", ratio=median / base,
+           ok=median < TARGET_MS)
     return 0 if median < TARGET_MS else 1
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.benchmarks.report import figure  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import stats as sps  # noqa: E402
@@ -48,10 +49,9 @@ def main() -> int:
     baseline = _median_ms(lambda: sps.chisquare(MEMBERS, f_exp=f_exp))
     median = _median_ms(lambda: compare_groups(GROUPS, POPULATION, MEMBERS))
     result = compare_groups(GROUPS, POPULATION, MEMBERS)
-    print(
-        f"representativeness check 300x16: median {median:.1f} ms (target < {TARGET_MS:.0f} ms), "
-        f"baseline {baseline:.3f} ms, ratio {median / baseline:.0f}"
-    )
+    figure("representativeness check, 300 members x 16 groups", target=f"< {TARGET_MS:.0f} ms",
+           measured=f"{median:.1f} ms", baseline=f"{baseline:.3f} ms (scipy chisquare)", ratio=median / baseline,
+           ok=median < TARGET_MS)
     print(
         f"  chi-square {result.chi_square:.2f} on {result.df} df, p = {result.p_value:.5f} "
         f"({result.p_value_method}, {result.p_value_draws} draws), D = {result.dissimilarity_index:.3f}, "

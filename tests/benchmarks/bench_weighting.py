@@ -24,6 +24,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.benchmarks.report import figure  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -73,10 +74,6 @@ def _median(fn, repeats: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def _row(figure: str, target: str, measured: str, baseline: str, ratio: str) -> None:
-    print(f"{figure:<44} {target:>16} {measured:>12} {baseline:>12} {ratio:>8}")
-
-
 def bench_rake(rng: np.random.Generator) -> bool:
     sample = _sample(rng)
     ours_s, ours = _median(lambda: rake(sample, MARGINS, tolerance=1e-6, max_iterations=100), RAKE_REPEATS)
@@ -103,8 +100,8 @@ def bench_rake(rng: np.random.Generator) -> bool:
         base_s = time.perf_counter() - start
         name = "reference"
     ratio = ours_s / base_s
-    _row(f"rake 1M x 3 margins (median of {RAKE_REPEATS})", f"<= {name}", f"{ours_s * 1000:.0f} ms",
-         f"{base_s * 1000:.0f} ms", f"{ratio:.3f}")
+    figure(f"rake 1M x 3 margins (median of {RAKE_REPEATS})", target=f"<= {name}", measured=f"{ours_s * 1000:.0f} ms",
+           baseline=f"{base_s * 1000:.0f} ms ({name})", ratio=ratio, ok=ratio <= 1.0)
     print(f"  iterations {ours.iterations}, design effect {ours.design_effect:.3f}, "  # type: ignore[attr-defined]
           f"effective sample size {ours.effective_sample_size:,.0f}")  # type: ignore[attr-defined]
     return ratio <= 1.0
@@ -175,8 +172,8 @@ def bench_collate(rng: np.random.Generator) -> bool:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     frame_mb = frame.memory_usage(deep=True).sum() / 2**20
-    _row(f"collate 1M x 12 questions, weighted (median of {COLLATE_REPEATS})", f"< {COLLATE_TARGET_S:.0f} s",
-         f"{seconds:.2f} s", "-", f"{seconds / COLLATE_TARGET_S:.3f}")
+    figure(f"collate 1M x 12 questions, weighted (median of {COLLATE_REPEATS})", target=f"< {COLLATE_TARGET_S:.0f} s",
+           measured=f"{seconds:.2f} s, peak {peak / 2**20:,.0f} MiB", ok=seconds < COLLATE_TARGET_S)
     print(f"  publish=True: {publish_s:.2f} s; peak traced memory during collate {peak / 2**20:,.0f} MiB "
           f"(input frame {frame_mb:,.0f} MiB); 'why_poor' not shown to {result['questions']['why_poor']['not_shown']:,}")  # type: ignore[index]
     return seconds < COLLATE_TARGET_S
@@ -184,7 +181,6 @@ def bench_collate(rng: np.random.Generator) -> bool:
 
 def main() -> int:
     rng = np.random.default_rng(20111201)
-    _row("figure", "target", "measured", "baseline", "ratio")
     ok = bench_rake(rng)
     ok = bench_collate(rng) and ok
     print("PASS" if ok else "FAIL")
