@@ -7,7 +7,7 @@ documented in docs/configuration.md (a test fails when one is not). Nothing else
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
 
@@ -41,10 +41,37 @@ class Settings:
     port: int = 8000
     # Survey answers one client address may send to one open-link survey per hour (0: no limit).
     survey_submissions_per_hour: int = 60
+    # Sends of the public PRG sign-up form (/join/{ods}) one client address may make per practice per hour.
+    join_requests_per_hour: int = 20
+    # Redis shared by every server process for the public forms' rate limits (empty: each process counts alone).
+    rate_limit_redis_url: str = field(default="", repr=False)
+    # Key that signs the public forms' anti-forgery tokens. Empty: a random key per process (set one when
+    # several server processes share the load, or a form served by one is refused by another).
+    form_secret: str = field(default="", repr=False)
     # Browser origins allowed to call the API from another site (comma-separated); empty keeps CORS closed.
     cors_origins: str = ""
     # Application log level (DEBUG, INFO, WARNING, ERROR). Logs never carry patients' personal data.
     log_level: str = "INFO"
+    # The public address patients reach the service at (e.g. https://prg.example.nhs.uk), used in printed
+    # QR codes and links; empty: the address the request came in on.
+    public_base_url: str = ""
+    # Most data rows in one patient list uploaded for a targeted mailing (the list is never stored).
+    mailing_max_rows: int = 100_000
+    # Patients younger than this on the mailing date are never chosen for a recruitment mailing.
+    mailing_min_age: int = 16
+    # Outgoing e-mail (virtual PRG consultations) through an SMTP server; empty host: no e-mail is sent.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    # none | starttls | ssl (implicit TLS, usually port 465).
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    # The From: address of consultation mails, e.g. "Riverside Surgery <prg@riverside.example.nhs.uk>".
+    mail_from: str = ""
+    # Most consultation mails sent per minute (per practice); a send stops at the limit and resumes later.
+    mail_per_minute: int = 30
+    # Seconds to wait for the SMTP server before giving up on a mail (it stays pending).
+    smtp_timeout: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -70,6 +97,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     if settings.cookie_secure not in {"auto", "true", "false"}:
         raise ValueError("setting PRG_COOKIE_SECURE must be auto, true or false")
+    if settings.smtp_security not in {"none", "starttls", "ssl"}:
+        raise ValueError("setting PRG_SMTP_SECURITY must be none, starttls or ssl")
+    if settings.mail_per_minute < 1:
+        raise ValueError("setting PRG_MAIL_PER_MINUTE must be 1 or more")
     if settings.suppression_threshold < 0:
         raise ValueError("setting PRG_SUPPRESSION_THRESHOLD must be 0 or more")
     return settings
