@@ -764,6 +764,11 @@ def _custom_from_table(data: bytes, filename: str) -> tuple[str | None, dict[str
                 name = header_name
     entries = []
     for row_no, cells in body:
+        extra = next((i for i, c in enumerate(cells) if c and c.strip() and i not in (group_i, count_i)), None)
+        if extra is not None:  # a ragged or shifted row: which cell is the count is anyone's guess
+            errors.append(ErrorDetail(message="a value beyond the group and count columns", row=row_no,
+                                      column=column_letter(extra)))
+            continue
         try:
             count = _parse_count(_cell(cells, count_i))
         except ValueError as exc:
