@@ -19,6 +19,7 @@ from prg.accounts.services import practices_of
 from prg.audit.controllers import AuditController
 from prg.errors import DomainError
 from prg.members.controllers import MemberController
+from prg.members.signup import JoinController
 from prg.population.controllers import PopulationController
 from prg.openapi import answer_options_with_every_method, document_problem_responses, openapi_config
 from prg.problems import EXCEPTION_HANDLERS, problem
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None, *, pool: bool = True) -> Litest
                       allow_credentials=True) if settings.cors_origins.strip() else None
     app = Litestar(
         route_handlers=[livez, healthz, my_practices, AuthController, AdminController, practice_router(),
-                        PublicSurveyController],
+                        PublicSurveyController, JoinController],
         lifespan=[lifespan],
         middleware=[RequireKnownBodyType(), DefineMiddleware(StaffAuthentication, exclude=[r"^/schema"])],
         exception_handlers=EXCEPTION_HANDLERS,
