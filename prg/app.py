@@ -21,6 +21,7 @@ from prg.errors import DomainError
 from prg.members.controllers import MemberController
 from prg.members.signup import JoinController
 from prg.population.controllers import PopulationController
+from prg.recruitment.controllers import RecruitmentController
 from prg.openapi import answer_options_with_every_method, document_problem_responses, openapi_config
 from prg.problems import EXCEPTION_HANDLERS, problem
 from prg.representativeness.controllers import RecruitmentTargetsController, RepresentativenessController
@@ -64,7 +65,8 @@ def practice_router() -> Router:
     return Router(
         path="/api/practices/{ods_code:str}",
         route_handlers=[PracticeController, MemberController, AuditController, SurveyController, FFTController,
-                        PopulationController, RepresentativenessController, RecruitmentTargetsController],
+                        PopulationController, RepresentativenessController, RecruitmentTargetsController,
+                        RecruitmentController],
         guards=[practice_guard],
         dependencies={"practice": Provide(provide_practice, sync_to_thread=False),
                       "writer": Provide(provide_writer, sync_to_thread=False)},

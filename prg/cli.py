@@ -172,3 +172,46 @@ def token_create(email: str, name: str) -> None:
 
     created = run(work)
     click.echo(created.secret)
+
+
+@main.command()
+@click.option("--practice", "ods", required=True, help="ODS code of the practice.")
+@click.option("--list", "list_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The patient list export (CSV or XLSX). Read, used and not stored.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Where to write the ZIP.")
+@click.option("--groups", default=None, help="Comma-separated target groups (default: the recruitment targets' gaps).")
+@click.option("--template", default="recruitment_core", show_default=True)
+@click.option("--channel", type=click.Choice(["letter", "email", "sms"]), default="letter", show_default=True)
+@click.option("--sample", "sample_per_group", type=int, default=None, help="At most this many per group, at random.")
+@click.option("--seed", default=None, help="The random sample's seed (to repeat a choice).")
+@click.option("--contact-name", default="", help="Who signs the letters.")
+@click.option("--phone", default="", help="The practice's phone number, printed on the letters.")
+@_fail_on_domain_error
+def mailing(ods: str, list_file: str, out_file: str, groups: str | None, template: str, channel: str,
+            sample_per_group: int | None, seed: str | None, contact_name: str, phone: str) -> None:
+    """A targeted recruitment mailing, as `POST /recruitment/mailing` makes it, recorded as a campaign."""
+    from pathlib import Path
+
+    from prg.accounts.services import PracticeAccess
+    from prg.accounts.tables import Practice
+    from prg.errors import NotFound
+    from prg.recruitment import services as recruitment
+
+    settings = get_settings()
+    options = recruitment.parse_options({"groups": groups, "template": template, "channel": channel,
+                                         "sample_per_group": sample_per_group, "seed": seed,
+                                         "contact_name": contact_name, "phone": phone})
+    path = Path(list_file)
+
+    async def work():
+        row = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
+            Practice.ods_code == ods.upper()).first()
+        if row is None:
+            raise NotFound(f"No practice {ods.upper()}.")
+        access = PracticeAccess(row["id"], row["ods_code"], row["name"], "manager")
+        return await recruitment.make_mailing(access, path.read_bytes(), path.name, options, None,
+                                              f"http://{settings.host}:{settings.port}")
+
+    result = run(work)
+    Path(out_file).write_bytes(result.content)
+    click.echo(f"Wrote {out_file} (campaign {result.campaign_id}).")

@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "prg.members.piccolo_app",
         "prg.population.piccolo_app",
         "surveys.piccolo_app",
+        "prg.recruitment.piccolo_app",
     ]
 )
