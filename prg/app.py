@@ -18,6 +18,12 @@ from prg.accounts.schemas import PracticeOut
 from prg.accounts.services import practices_of
 from prg.audit.controllers import AuditController
 from prg.errors import DomainError
+from prg.des.controllers import (
+    ConsultationController,
+    ContactBlockController,
+    PublicConsultationController,
+    SchemeYearController,
+)
 from prg.members.controllers import MemberController
 from prg.members.signup import JoinController
 from prg.population.controllers import PopulationController
@@ -66,7 +72,8 @@ def practice_router() -> Router:
         path="/api/practices/{ods_code:str}",
         route_handlers=[PracticeController, MemberController, AuditController, SurveyController, FFTController,
                         PopulationController, RepresentativenessController, RecruitmentTargetsController,
-                        RecruitmentController],
+                        RecruitmentController, SchemeYearController, ConsultationController,
+                        ContactBlockController],
         guards=[practice_guard],
         dependencies={"practice": Provide(provide_practice, sync_to_thread=False),
                       "writer": Provide(provide_writer, sync_to_thread=False)},
@@ -103,7 +110,7 @@ def create_app(settings: Settings | None = None, *, pool: bool = True) -> Litest
                       allow_credentials=True) if settings.cors_origins.strip() else None
     app = Litestar(
         route_handlers=[livez, healthz, my_practices, AuthController, AdminController, practice_router(),
-                        PublicSurveyController, JoinController],
+                        PublicSurveyController, JoinController, PublicConsultationController],
         lifespan=[lifespan],
         middleware=[RequireKnownBodyType(), DefineMiddleware(StaffAuthentication, exclude=[r"^/schema"])],
         exception_handlers=EXCEPTION_HANDLERS,

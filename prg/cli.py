@@ -174,6 +174,47 @@ def token_create(email: str, name: str) -> None:
     click.echo(created.secret)
 
 
+@main.group()
+def consultation() -> None:
+    """Virtual PRG consultations."""
+
+
+@consultation.command("send")
+@click.option("--practice", "ods", required=True, help="ODS code of the practice.")
+@click.option("--year", required=True, help="Scheme year, e.g. 2026-27.")
+@click.option("--id", "consultation_id", required=True, type=int, help="The consultation's id.")
+@click.option("--wait/--once", default=True, help="Keep going (waiting out the per-minute limit) until none is pending.")
+@_fail_on_domain_error
+def consultation_send(ods: str, year: str, consultation_id: int, wait: bool) -> None:
+    """E-mail a consultation to the members due it; safe to stop and run again (nobody gets it twice).
+    Links use PRG_PUBLIC_BASE_URL."""
+    import time
+
+    from prg.accounts.services import PracticeAccess
+    from prg.accounts.tables import Practice
+    from prg.des import consultations
+    from prg.errors import NotFound
+
+    if not get_settings().public_base_url:
+        raise click.ClickException("Set PRG_PUBLIC_BASE_URL: the links in the mails are built from it.")
+
+    async def once():
+        row = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
+            Practice.ods_code == ods.upper()).first()
+        if row is None:
+            raise NotFound(f"No practice {ods.upper()}.")
+        access = PracticeAccess(row["id"], row["ods_code"], row["name"], "manager")
+        return await consultations.send(access, year, consultation_id, None)
+
+    while True:
+        result = run(once)
+        click.echo(f"sent {result.sent_now}, failed {result.failed_now}, pending {result.pending}, "
+                   f"sent in all {result.sent_total}")
+        if not wait or result.pending == 0:
+            break
+        time.sleep(result.retry_after_seconds)
+
+
 @main.command()
 @click.option("--practice", "ods", required=True, help="ODS code of the practice.")
 @click.option("--list", "list_file", required=True, type=click.Path(exists=True, dir_okay=False),

@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "prg.population.piccolo_app",
         "surveys.piccolo_app",
         "prg.recruitment.piccolo_app",
+        "prg.des.piccolo_app",
     ]
 )
