@@ -18,6 +18,7 @@ from prg.accounts.schemas import PracticeOut
 from prg.accounts.services import practices_of
 from prg.audit.controllers import AuditController
 from prg.errors import DomainError
+from exports.controllers import ExportController
 from prg.des.controllers import (
     ConsultationController,
     ContactBlockController,
@@ -27,9 +28,9 @@ from prg.des.controllers import (
 from prg.members.controllers import MemberController
 from prg.members.signup import JoinController
 from prg.population.controllers import PopulationController
-from prg.recruitment.controllers import RecruitmentController
 from prg.openapi import answer_options_with_every_method, document_problem_responses, openapi_config
 from prg.problems import EXCEPTION_HANDLERS, problem
+from prg.recruitment.controllers import RecruitmentController
 from prg.representativeness.controllers import RecruitmentTargetsController, RepresentativenessController
 from prg.settings import Settings, get_settings
 from prg.web import (
@@ -72,8 +73,8 @@ def practice_router() -> Router:
         path="/api/practices/{ods_code:str}",
         route_handlers=[PracticeController, MemberController, AuditController, SurveyController, FFTController,
                         PopulationController, RepresentativenessController, RecruitmentTargetsController,
-                        RecruitmentController, SchemeYearController, ConsultationController,
-                        ContactBlockController],
+                        ExportController, SchemeYearController, ConsultationController,
+                        ContactBlockController, RecruitmentController],
         guards=[practice_guard],
         dependencies={"practice": Provide(provide_practice, sync_to_thread=False),
                       "writer": Provide(provide_writer, sync_to_thread=False)},

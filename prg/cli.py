@@ -256,3 +256,109 @@ def mailing(ods: str, list_file: str, out_file: str, groups: str | None, templat
     result = run(work)
     Path(out_file).write_bytes(result.content)
     click.echo(f"Wrote {out_file} (campaign {result.campaign_id}).")
+
+
+@main.group()
+def export() -> None:
+    """Files to download: Excel tools, results, reports, returns (each written to --out)."""
+
+
+def _export(ods: str, out_file: str, make) -> None:
+    """Run `make(access)` for the practice as its manager and write the file it returns to `out_file`."""
+    from pathlib import Path
+
+    from prg.accounts.services import PracticeAccess
+    from prg.accounts.tables import Practice
+    from prg.errors import NotFound
+
+    async def work():
+        row = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
+            Practice.ods_code == ods.upper()).first()
+        if row is None:
+            raise NotFound(f"No practice {ods.upper()}.")
+        return await make(PracticeAccess(row["id"], row["ods_code"], row["name"], "manager"))
+
+    file = run(work)
+    Path(out_file).write_bytes(file.content)
+    click.echo(f"Wrote {out_file} ({len(file.content):,} bytes; download name {file.filename}).")
+
+
+_practice_option = click.option("--practice", "ods", required=True, help="ODS code of the practice.")
+_out_option = click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False),
+                           help="Where to write the file.")
+
+
+@export.command("collation")
+@_practice_option
+@_out_option
+@_fail_on_domain_error
+def export_collation(ods: str, out_file: str) -> None:
+    """The PRG collation workbook (members, practice profile, live comparison)."""
+    from exports import services
+
+    _export(ods, out_file, lambda access: services.collation_workbook(access, None))
+
+
+@export.command("results")
+@_practice_option
+@_out_option
+@click.option("--survey", "survey_id", required=True, type=int)
+@click.option("--publish", is_flag=True, help="Suppress small numbers and leave out row-level data.")
+@click.option("--weight", is_flag=True, help="Weight to the practice population.")
+@_fail_on_domain_error
+def export_results(ods: str, out_file: str, survey_id: int, publish: bool, weight: bool) -> None:
+    """A survey's results workbook."""
+    from exports import services
+
+    _export(ods, out_file, lambda access: services.results_workbook(access, survey_id, publish=publish, weight=weight))
+
+
+@export.command("paper-entry")
+@_practice_option
+@_out_option
+@click.option("--survey", "survey_id", required=True, type=int)
+@_fail_on_domain_error
+def export_paper_entry(ods: str, out_file: str, survey_id: int) -> None:
+    """The paper-entry workbook of a survey's published version."""
+    from exports import services
+
+    _export(ods, out_file, lambda access: services.paper_workbook(access, survey_id))
+
+
+@export.command("report")
+@_practice_option
+@_out_option
+@click.option("--year", required=True, help="Scheme year, e.g. 2012-13.")
+@click.option("--format", "fmt", type=click.Choice(["html", "docx"]), default="html", show_default=True)
+@click.option("--survey", "survey_id", type=int, default=None, help="The survey to report (default: the year's).")
+@_fail_on_domain_error
+def export_report(ods: str, out_file: str, year: str, fmt: str, survey_id: int | None) -> None:
+    """The Local Patient Participation Report."""
+    from exports import services
+
+    _export(ods, out_file, lambda access: services.participation_report(access, year, fmt, survey_id))
+
+
+@export.command("achievement")
+@_practice_option
+@_out_option
+@click.option("--year", required=True, help="Scheme year, e.g. 2012-13.")
+@_fail_on_domain_error
+def export_achievement(ods: str, out_file: str, year: str) -> None:
+    """The achievement report workbook for the commissioner."""
+    from exports import services
+
+    _export(ods, out_file, lambda access: services.achievement_workbook(access, year))
+
+
+@export.command("fft")
+@_practice_option
+@_out_option
+@click.option("--survey", "survey_id", required=True, type=int)
+@click.option("--month", required=True, help="YYYY-MM")
+@_fail_on_domain_error
+def export_fft(ods: str, out_file: str, survey_id: int, month: str) -> None:
+    """The Friends and Family Test monthly return (CSV)."""
+    from exports import services
+
+    _export(ods, out_file, lambda access: services.fft_return(access, survey_id, month))

@@ -15,8 +15,8 @@ APP_REGISTRY = AppRegistry(
         "prg.audit.piccolo_app",
         "prg.members.piccolo_app",
         "prg.population.piccolo_app",
-        "surveys.piccolo_app",
         "prg.recruitment.piccolo_app",
         "prg.des.piccolo_app",
+        "surveys.piccolo_app",
     ]
 )

@@ -12,6 +12,19 @@ Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@
 Password = Annotated[str, msgspec.Meta(min_length=12, max_length=200, description="At least 12 characters")]
 Postcode = Annotated[str, msgspec.Meta(max_length=10)]
 Role = Literal["viewer", "staff", "manager"]
+# Published text: one line without control characters or a leading formula trigger; hours may run to lines.
+Website = Annotated[str, msgspec.Meta(max_length=300, pattern=r"^$|^https?://[^\s<>\"]+$",
+                                      examples=["https://www.example-surgery.nhs.uk"])]
+OpeningHours = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^(?![=+@-])[^\x00-\x09\x0b-\x1f\x7f]*$",
+                                           description="Opening hours and how to reach services in core hours")]
+HoursLine = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^(?![=+@-])[^\x00-\x1f\x7f]*$")]
+
+
+class ExtendedHours(msgspec.Struct, forbid_unknown_fields=True):
+    """When one kind of clinician can be seen outside core hours."""
+
+    clinician: HoursLine  # e.g. "GP", "Practice nurse"
+    times: HoursLine  # e.g. "Tuesday 18:30 to 20:00"
 
 
 class PracticeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -27,15 +40,23 @@ class PracticeUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     address: Annotated[str, msgspec.Meta(max_length=500)] | msgspec.UnsetType = msgspec.UNSET
     postcode: Postcode | msgspec.UnsetType = msgspec.UNSET
     list_size: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None | msgspec.UnsetType = msgspec.UNSET
+    website: Website | msgspec.UnsetType = msgspec.UNSET
+    opening_hours: OpeningHours | msgspec.UnsetType = msgspec.UNSET
+    extended_hours: Annotated[list[ExtendedHours], msgspec.Meta(max_length=20)] | msgspec.UnsetType = msgspec.UNSET
 
 
 class PracticeOut(msgspec.Struct):
+    """A practice. The published details (website, opening and extended hours) appear once they are set."""
+
     ods_code: str
     name: str
     address: str
     postcode: str
     list_size: int | None
     role: Role | None = None
+    website: str | msgspec.UnsetType = msgspec.UNSET
+    opening_hours: str | msgspec.UnsetType = msgspec.UNSET
+    extended_hours: list[ExtendedHours] | msgspec.UnsetType = msgspec.UNSET
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):

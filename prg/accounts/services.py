@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+import msgspec
+
 from prg.accounts import schemas
 from prg.accounts.security import TOKEN_PREFIX, hash_password, new_token, token_hash, verify_password
 from prg.accounts.tables import ApiToken, LoginFailure, Practice, PracticeRole, StaffSession, StaffUser
@@ -51,7 +53,15 @@ def _practice_out(row: dict, role: str | None = None) -> schemas.PracticeOut:
     return schemas.PracticeOut(
         ods_code=row["ods_code"], name=row["name"], address=row["address"],
         postcode=row["postcode"], list_size=row["list_size"], role=role,
+        website=row.get("website") or msgspec.UNSET, opening_hours=row.get("opening_hours") or msgspec.UNSET,
+        extended_hours=_extended_hours(row.get("extended_hours")) or msgspec.UNSET,
     )
+
+
+def _extended_hours(stored: object) -> list[schemas.ExtendedHours]:
+    if isinstance(stored, str):
+        stored = msgspec.json.decode(stored or "[]")
+    return msgspec.convert(stored or [], list[schemas.ExtendedHours])
 
 
 def _user_out(row: dict) -> schemas.UserOut:
@@ -112,6 +122,8 @@ async def update_practice(access: PracticeAccess, data: schemas.PracticeUpdate, 
     changes = msgspec_changes(data)
     if "postcode" in changes:
         changes["postcode"] = changes["postcode"].upper()
+    if "extended_hours" in changes:
+        changes["extended_hours"] = msgspec.json.encode(data.extended_hours).decode()
     async with write_transaction():
         if changes:
             await Practice.update(changes, force=True).where(Practice.id == access.practice_id)

@@ -1,4 +1,5 @@
 from piccolo.columns import (
+    JSON,
     Boolean,
     ForeignKey,
     Integer,
@@ -18,6 +19,11 @@ class Practice(Table):
     address = Text(default="")
     postcode = Varchar(length=10, default="")
     list_size = Integer(null=True, default=None)
+    # Published in the Local Patient Participation Report (the DES asked for opening hours, how to reach
+    # services in core hours, and when each kind of clinician can be seen in extended hours).
+    website = Varchar(length=300, default="")
+    opening_hours = Text(default="")
+    extended_hours = JSON(default="[]")  # [{"clinician": "GP", "times": "Tuesday 18:30-20:00"}, ...]
     created_at = Timestamptz()
 
 

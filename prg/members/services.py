@@ -266,3 +266,64 @@ async def import_members(access: PracticeAccess, data: bytes, filename: str, act
                         for n, m in numbered if m.reference in taken])
     rows = await create_members(access, [m for _, m in numbered], actor, action="member.import")
     return schemas.ImportResult(created=len(rows), references=[r.reference for r in rows])
+
+
+def _same_person(values: dict[str, Any]) -> tuple:
+    return (values["first_name"].casefold(), values["last_name"].casefold(), values["email"].casefold(),
+            values["birth_year"])
+
+
+async def upsert_members(access: PracticeAccess, numbered: list[tuple[int, schemas.MemberIn]], fields: set[str],
+                         actor: Identity) -> tuple[list[str], list[str]]:
+    """A register spreadsheet sent back (the PRG collation workbook): rows whose reference is already in
+    the register update that member's `fields` (the columns the sheet has), the others are added.
+    All rows or none; every row that breaks a rule is reported with its row number. Returns the
+    references (created, updated)."""
+    async with write_transaction():
+        given = [m.reference for _, m in numbered if m.reference]
+        current = {r["reference"]: r for r in await Member.select().where(
+            (Member.practice == access.practice_id) & Member.reference.is_in(given or [""])
+        ).output(load_json=True)}
+        errors: list[ErrorDetail] = []
+        updates: list[tuple[int, dict[str, Any]]] = []
+        new: list[schemas.MemberIn] = []
+        # A row without a reference that is someone already in the register (a workbook sent twice)
+        # is refused rather than added again.
+        known = {_same_person(r): r["reference"] for r in await Member.select(
+            Member.reference, Member.first_name, Member.last_name, Member.email, Member.birth_year
+        ).where(Member.practice == access.practice_id)}
+        for number, member in numbered:
+            row = current.get(member.reference) if member.reference else None
+            if row is None:
+                twin = None if member.reference else known.get(_same_person(msgspec.structs.asdict(member)))
+                if twin:
+                    errors.append(ErrorDetail(f"is already in the register as {twin}: give that reference to "
+                                              "update the member", row=number, field="reference"))
+                new.append(member)
+                continue
+            values = msgspec.structs.asdict(member)
+            changes = {f: values[f] for f in fields if f in values and f != "reference" and values[f] != row[f]}
+            if "postcode" in changes:
+                changes["postcode"] = changes["postcode"].upper()
+            merged = {**row, **changes}
+            if "preferred_contact" in fields and merged.get("preferred_contact") is None:
+                merged["preferred_contact"] = default_contact(merged)
+                if merged["preferred_contact"] != row["preferred_contact"]:
+                    changes["preferred_contact"] = merged["preferred_contact"]
+            problems = rule_errors(merged)
+            errors.extend(ErrorDetail(p.message, row=number, field=p.field) for p in problems)
+            if changes:
+                updates.append((row["id"], changes))
+        if errors:
+            raise InvalidInput(f"{len({e.row for e in errors})} row(s) break a rule; nothing was changed.", errors)
+        for member_id, changes in updates:
+            changes["updated_at"] = utcnow()
+            await Member.update(changes, force=True).where(Member.id == member_id)
+        generated = iter(await _next_references(access.practice_id, sum(1 for m in new if not m.reference)))
+        rows = [_row_for_insert(access.practice_id, m, m.reference or next(generated)) for m in new]
+        for start in range(0, len(rows), INSERT_CHUNK):
+            await Member.insert(*rows[start:start + INSERT_CHUNK])
+        await record("member.workbook_import", actor, practice_id=access.practice_id, entity="member",
+                     details={"created": len(rows), "updated": len(updates)})
+    updated_ids = {member_id for member_id, _ in updates}
+    return [r.reference for r in rows], sorted(ref for ref, r in current.items() if r["id"] in updated_ids)
