@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from prg.accounts.services import Identity, PracticeAccess
-from prg.errors import ErrorDetail, InvalidInput, NotFound
+from prg.errors import BadFile, ErrorDetail, InvalidInput, NotFound
 from surveys.definition import SingleChoiceQuestion, SurveyDefinition, load_definition
 from surveys.results import survey_results
 from surveys.tables import Survey, SurveyResponse, SurveyVersion
@@ -176,9 +176,12 @@ async def import_paper_workbook(access: PracticeAccess, survey_id: int, content:
     from prg.db import utcnow, write_transaction
     from prg.errors import Conflict
     from prg.settings import get_settings
-    from prg.uploads import column_letter, read_rows
+    from prg.uploads import column_letter, is_xlsx, read_rows, shown_name
 
     survey, version, definition = await published_version(access, survey_id)
+    if not is_xlsx(content):  # the survey and version it was made for live inside the workbook
+        raise BadFile(f"{shown_name(filename)} is not an Excel workbook (.xlsx): key the questionnaires into "
+                      "the paper-entry workbook downloaded for this survey", [ErrorDetail("not a workbook", field="file")])
     found = read_rows(content, filename, max_rows=get_settings().max_import_rows)
     if found.problems:
         raise InvalidInput("Some cells cannot be imported; nothing was imported.",
