@@ -9,14 +9,13 @@ import msgspec
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, Parameter, QueryParameter
+from litestar.params import Body, FromQuery, QueryParameter
 
 from exports import services
 from exports.safe import content_disposition
-from prg.web import CurrentPractice, FileUpload, read_upload
+from prg.web import CurrentPractice, FileUpload, RecordId, read_upload
 
 # Ids are database integers (32-bit on PostgreSQL): larger numbers are refused at the edge.
-SurveyId = Annotated[int, Parameter(ge=1, le=2**31 - 1, description="The survey's id")]
 YearCode = Annotated[str, QueryParameter(pattern=r"^[0-9]{4}-[0-9]{2}$", description="Scheme year, e.g. 2012-13")]
 QuestionId = Annotated[list[str] | None, QueryParameter(max_items=4, description="Question ids to break down by")]
 
@@ -60,7 +59,7 @@ class ExportController(Controller):
 
     @get("/surveys/{survey_id:int}/results.xlsx", media_type=services.XLSX)
     async def results_workbook(
-        self, practice: CurrentPractice, survey_id: SurveyId, publish: FromQuery[bool] = False,
+        self, practice: CurrentPractice, survey_id: RecordId, publish: FromQuery[bool] = False,
         weight: FromQuery[bool] = False, by: QuestionId = None,
     ) -> Response[bytes]:
         """The survey's results workbook: summary, breakdowns, long and wide data, comments, charts.
@@ -68,13 +67,13 @@ class ExportController(Controller):
         return _download(await services.results_workbook(practice, survey_id, publish=publish, weight=weight, by=by))
 
     @get("/surveys/{survey_id:int}/paper-entry.xlsx", media_type=services.XLSX)
-    async def paper_workbook(self, practice: CurrentPractice, survey_id: SurveyId) -> Response[bytes]:
+    async def paper_workbook(self, practice: CurrentPractice, survey_id: RecordId) -> Response[bytes]:
         """The paper-entry workbook of the survey's published version: one row per paper questionnaire."""
         return _download(await services.paper_workbook(practice, survey_id))
 
     @post("/surveys/{survey_id:int}/paper-entry.xlsx", status_code=201)
     async def import_paper_workbook(
-        self, request: Request, practice: CurrentPractice, survey_id: SurveyId,
+        self, request: Request, practice: CurrentPractice, survey_id: RecordId,
         data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> PaperImported:
         """Import the keyed paper questionnaires (multipart field `file`) as `paper` responses: all or none,

@@ -272,7 +272,7 @@ def _data_sheets(book: xlsxwriter.Workbook, responses: Iterable[Sequence[Any]], 
 
     ws = book.add_worksheet("Responses")
     SafeSheet(ws).header(0, ["response", "mode", "language", "submitted_on", *[c.header for c in columns]], fmt.head)
-    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+    write_string, write_number = ws.write_string, ws.write_number
     for n, (answers, mode, language, day) in enumerate(responses, start=1):
         if not isinstance(answers, dict):
             answers = decode(answers)

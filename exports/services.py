@@ -6,7 +6,6 @@ collation, paper entry) are checked here and written all-or-nothing in one trans
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from prg.accounts.services import Identity, PracticeAccess

@@ -9,6 +9,7 @@ not confirmed), a caller whose role is too low gets 403.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -18,6 +19,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.enums import ScopeType
 from litestar.middleware import AbstractAuthenticationMiddleware, ASGIMiddleware, AuthenticationResult
+from litestar.params import PathParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from prg.accounts.security import same_secret
@@ -102,6 +104,10 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
 
 # The practice a request is about, as resolved by `practice_guard` (inject as `practice: CurrentPractice`).
 CurrentPractice = NamedDependency[PracticeAccess]
+
+# A row's id in a path, within the database's integer range (PostgreSQL `integer`): a larger number is
+# a 400 naming the parameter, not an overflow deep in a driver.
+RecordId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
 ACCEPTED_BODY_TYPES = ("application/json", "multipart/form-data")

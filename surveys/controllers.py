@@ -10,9 +10,9 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 
-from prg.web import CurrentPractice, FileUpload, read_upload
+from prg.web import CurrentPractice, FileUpload, RecordId, read_upload
 from surveys import schemas, services
 from surveys.ingest import ResponseWriter
 from surveys.results import survey_results
@@ -68,7 +68,7 @@ class SurveyController(Controller):
         return await services.create_from_xlsform(practice, content, filename, access, anonymous, request.auth)
 
     @get("/{survey_id:int}/xlsform")
-    async def export_xlsform(self, practice: CurrentPractice, survey_id: FromPath[int],
+    async def export_xlsform(self, practice: CurrentPractice, survey_id: RecordId,
                              version: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None) -> Response[bytes]:
         """The definition as an XLSForm workbook, to edit in Excel or use in KoBoToolbox/ODK."""
         content, number = await services.xlsform_of(practice, survey_id, version)
@@ -77,33 +77,33 @@ class SurveyController(Controller):
                         headers={"content-disposition": f'attachment; filename="{name}"'})
 
     @get("/{survey_id:int}")
-    async def get_survey(self, practice: CurrentPractice, survey_id: FromPath[int]) -> schemas.SurveyOut:
+    async def get_survey(self, practice: CurrentPractice, survey_id: RecordId) -> schemas.SurveyOut:
         return await services.get_survey(practice, survey_id)
 
     @get("/{survey_id:int}/definition")
-    async def get_definition(self, practice: CurrentPractice, survey_id: FromPath[int],
+    async def get_definition(self, practice: CurrentPractice, survey_id: RecordId,
                              version: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None
                              ) -> schemas.VersionOut:
         """The newest version's definition, or the numbered `version`."""
         return await services.get_version(practice, survey_id, version)
 
     @put("/{survey_id:int}/definition")
-    async def update_definition(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int],
+    async def update_definition(self, request: Request, practice: CurrentPractice, survey_id: RecordId,
                                 data: JSONBody[schemas.DefinitionUpdate]) -> schemas.SurveyOut:
         """Replace the draft (a published version is never changed: editing starts a new draft)."""
         return await services.update_definition(practice, survey_id, data.definition, request.auth)
 
     @post("/{survey_id:int}/publish", status_code=200)
-    async def publish(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int]) -> schemas.SurveyOut:
+    async def publish(self, request: Request, practice: CurrentPractice, survey_id: RecordId) -> schemas.SurveyOut:
         """Freeze the draft and open the survey to patients."""
         return await services.publish(practice, survey_id, request.auth)
 
     @post("/{survey_id:int}/close", status_code=200)
-    async def close(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int]) -> schemas.SurveyOut:
+    async def close(self, request: Request, practice: CurrentPractice, survey_id: RecordId) -> schemas.SurveyOut:
         return await services.close(practice, survey_id, request.auth)
 
     @post("/{survey_id:int}/invitations", status_code=201)
-    async def create_invitations(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int],
+    async def create_invitations(self, request: Request, practice: CurrentPractice, survey_id: RecordId,
                                  data: JSONBody[schemas.InvitationRequest]) -> Response[str]:
         """Single-use links as CSV (`link`, `code`) for an SMS or e-mail tool or printing; shown once."""
         tokens = await services.create_invitations(practice, survey_id, data, request.auth)
@@ -118,14 +118,14 @@ class SurveyController(Controller):
                         headers={"content-disposition": f'attachment; filename="{name}"'}, status_code=201)
 
     @post("/{survey_id:int}/responses", status_code=201)
-    async def submit_response(self, practice: CurrentPractice, survey_id: FromPath[int],
+    async def submit_response(self, practice: CurrentPractice, survey_id: RecordId,
                               data: JSONBody[schemas.ResponseSubmit], writer: Writer) -> schemas.Submitted:
         """A response from a kiosk or integration, validated like the web form's; 201 once committed."""
         return await services.submit_for_practice(writer, practice, survey_id, data)
 
     @get("/{survey_id:int}/results")
     async def results(
-        self, practice: CurrentPractice, survey_id: FromPath[int],
+        self, practice: CurrentPractice, survey_id: RecordId,
         weight: FromQuery[bool] = False, publish: FromQuery[bool] = False,
         by: Annotated[str | None, QueryParameter(pattern=r"^[a-z][a-z0-9_]{0,63}$")] = None,
         mode: FromQuery[schemas.Mode | None] = None,
@@ -148,15 +148,15 @@ class SurveyController(Controller):
 
     @get("/{survey_id:int}/responses")
     async def list_responses(
-        self, practice: CurrentPractice, survey_id: FromPath[int],
+        self, practice: CurrentPractice, survey_id: RecordId,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, QueryParameter(ge=0, le=100_000_000)] = 0,
     ) -> schemas.ResponsePage:
         return await services.list_responses(practice, survey_id, limit, offset)
 
     @delete("/{survey_id:int}/responses/{response_id:int}")
-    async def delete_response(self, request: Request, practice: CurrentPractice, survey_id: FromPath[int],
-                              response_id: FromPath[int]) -> None:
+    async def delete_response(self, request: Request, practice: CurrentPractice, survey_id: RecordId,
+                              response_id: RecordId) -> None:
         """Delete one response (audited)."""
         await services.delete_response(practice, survey_id, response_id, request.auth)
 

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 import pandas as pd
 from litestar import Controller, Response, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from prg.accounts.services import PracticeAccess
 from prg.errors import ErrorDetail, InvalidInput, NotFound
-from prg.web import CurrentPractice
+from prg.web import CurrentPractice, RecordId
 from surveys.definition import load_definition
 from surveys.fft import FFTQuestion, find_fft_question, month_range, monthly_counts, parse_month, write_monthly_return
 from surveys.tables import Survey, SurveyResponse, SurveyVersion
@@ -83,13 +83,13 @@ class FFTController(Controller):
     tags = ["surveys"]
 
     @get("/")
-    async def counts(self, practice: CurrentPractice, survey_id: FromPath[int], month: Month = None) -> dict[str, Any]:
+    async def counts(self, practice: CurrentPractice, survey_id: RecordId, month: Month = None) -> dict[str, Any]:
         """Counts per FFT answer and per collection mode for `month` (by the day responses arrived), with
         totals and the shares answering the top two and bottom two categories, excluding "Don't know"."""
         return await fft_counts(practice, survey_id, month)
 
     @get("/return.csv", media_type="text/csv")
-    async def monthly_return(self, practice: CurrentPractice, survey_id: FromPath[int], month: Month = None
+    async def monthly_return(self, practice: CurrentPractice, survey_id: RecordId, month: Month = None
                              ) -> Response[str]:
         """The month's return as CSV: one row per collection mode and a total row (layout in docs of
         `surveys.fft`; it approximates, not reproduces, the national submission)."""

@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from prg.accounts import schemas, services
 from prg.accounts.services import Identity
 from prg.settings import get_settings
-from prg.web import SESSION_COOKIE, CurrentPractice, admin_guard
+from prg.web import SESSION_COOKIE, CurrentPractice, RecordId, admin_guard
 
 
 def _session_cookie(request: Request, value: str, max_age: int) -> Cookie:
@@ -59,7 +59,7 @@ class AuthController(Controller):
         return await services.create_token(request.auth.user_id, data.name, request.auth)
 
     @delete("/tokens/{token_id:int}")
-    async def revoke_token(self, request: Request, token_id: FromPath[int]) -> None:
+    async def revoke_token(self, request: Request, token_id: RecordId) -> None:
         await services.revoke_token(request.auth.user_id, token_id, request.auth)
 
 
@@ -121,5 +121,5 @@ class PracticeController(Controller):
         )
 
     @delete("/users/{user_id:int}", opt={"role": "manager"})
-    async def revoke_role(self, request: Request, practice: CurrentPractice, user_id: FromPath[int]) -> None:
+    async def revoke_role(self, request: Request, practice: CurrentPractice, user_id: RecordId) -> None:
         await services.revoke_role(practice.practice_id, user_id, request.auth)

@@ -11,10 +11,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from prg.des import consultations, schemas, services
 from prg.errors import InvalidInput, NotFound
 from prg.pages import render
-from prg.web import CurrentPractice
+from prg.web import CurrentPractice, RecordId
 
 YearPath = Annotated[str, Parameter(pattern=r"^20\d\d-\d\d$", max_length=7, description="A scheme year, e.g. 2013-14")]
-IdPath = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 
 
 class SchemeYearController(Controller):
@@ -67,12 +66,12 @@ class SchemeYearController(Controller):
 
     @patch("/{year:str}/priorities/{priority_id:int}")
     async def update_priority(self, request: Request, practice: CurrentPractice, year: YearPath,
-                              priority_id: IdPath, data: JSONBody[schemas.PriorityUpdate]) -> schemas.PriorityOut:
+                              priority_id: RecordId, data: JSONBody[schemas.PriorityUpdate]) -> schemas.PriorityOut:
         return await services.update_priority(practice, year, priority_id, data, request.auth)
 
     @delete("/{year:str}/priorities/{priority_id:int}")
     async def delete_priority(self, request: Request, practice: CurrentPractice, year: YearPath,
-                              priority_id: IdPath) -> None:
+                              priority_id: RecordId) -> None:
         await services.delete_priority(practice, year, priority_id, request.auth)
 
     # --- meetings and the engagement log -----------------------------------------------------------------
@@ -89,12 +88,12 @@ class SchemeYearController(Controller):
 
     @patch("/{year:str}/meetings/{meeting_id:int}")
     async def update_meeting(self, request: Request, practice: CurrentPractice, year: YearPath,
-                             meeting_id: IdPath, data: JSONBody[schemas.EngagementUpdate]) -> schemas.EngagementOut:
+                             meeting_id: RecordId, data: JSONBody[schemas.EngagementUpdate]) -> schemas.EngagementOut:
         return await services.update_meeting(practice, year, meeting_id, data, request.auth)
 
     @delete("/{year:str}/meetings/{meeting_id:int}")
     async def delete_meeting(self, request: Request, practice: CurrentPractice, year: YearPath,
-                             meeting_id: IdPath) -> None:
+                             meeting_id: RecordId) -> None:
         await services.delete_meeting(practice, year, meeting_id, request.auth)
 
     # --- action plan ---------------------------------------------------------------------------------------
@@ -112,12 +111,12 @@ class SchemeYearController(Controller):
 
     @patch("/{year:str}/action-items/{item_id:int}")
     async def update_action_item(self, request: Request, practice: CurrentPractice, year: YearPath,
-                                 item_id: IdPath, data: JSONBody[schemas.ActionItemUpdate]) -> schemas.ActionItemOut:
+                                 item_id: RecordId, data: JSONBody[schemas.ActionItemUpdate]) -> schemas.ActionItemOut:
         return await services.update_action_item(practice, year, item_id, data, request.auth)
 
     @delete("/{year:str}/action-items/{item_id:int}")
     async def delete_action_item(self, request: Request, practice: CurrentPractice, year: YearPath,
-                                 item_id: IdPath) -> None:
+                                 item_id: RecordId) -> None:
         await services.delete_action_item(practice, year, item_id, request.auth)
 
     @get("/{year:str}/you-said-we-did")
@@ -164,24 +163,24 @@ class ConsultationController(Controller):
 
     @get("/{consultation_id:int}")
     async def get_consultation(self, practice: CurrentPractice, year: YearPath,
-                               consultation_id: IdPath) -> schemas.ConsultationOut:
+                               consultation_id: RecordId) -> schemas.ConsultationOut:
         return await consultations.get_consultation(practice, year, consultation_id)
 
     @delete("/{consultation_id:int}")
     async def delete_consultation(self, request: Request, practice: CurrentPractice, year: YearPath,
-                                  consultation_id: IdPath) -> None:
+                                  consultation_id: RecordId) -> None:
         await consultations.delete_consultation(practice, year, consultation_id, request.auth)
 
     @post("/{consultation_id:int}/send", status_code=200)
     async def send(self, request: Request, practice: CurrentPractice, year: YearPath,
-                   consultation_id: IdPath) -> schemas.SendResult:
+                   consultation_id: RecordId) -> schemas.SendResult:
         """E-mail the consultation to the members due it, up to PRG_MAIL_PER_MINUTE; call again after
         `retry_after_seconds` until `pending` is 0. Never sends a member the same consultation twice."""
         return await consultations.send(practice, year, consultation_id, request.auth, str(request.base_url))
 
     @post("/{consultation_id:int}/sms-links", status_code=200)
     async def sms_links(
-        self, request: Request, practice: CurrentPractice, year: YearPath, consultation_id: IdPath,
+        self, request: Request, practice: CurrentPractice, year: YearPath, consultation_id: RecordId,
         who: FromQuery[Literal["without_email", "all_with_phone"]] = "without_email",
     ) -> Response:
         """New single-use links as CSV (reference, phone, link) for an SMS tool; each link is made once."""
@@ -191,7 +190,7 @@ class ConsultationController(Controller):
                         headers={"content-disposition": f'attachment; filename="{name}"'})
 
     @post("/{consultation_id:int}/close", status_code=200)
-    async def close(self, request: Request, practice: CurrentPractice, year: YearPath, consultation_id: IdPath,
+    async def close(self, request: Request, practice: CurrentPractice, year: YearPath, consultation_id: RecordId,
                     data: JSONBody[schemas.CloseIn]) -> schemas.ConsultationOut:
         """Close with the outcome; `agreed` records the group's agreement on the named priorities or actions."""
         return await consultations.close_consultation(practice, year, consultation_id, data, request.auth)
@@ -213,7 +212,7 @@ class ContactBlockController(Controller):
         return await consultations.record_block(practice, data, request.auth)
 
     @delete("/{member_id:int}")
-    async def lift_block(self, request: Request, practice: CurrentPractice, member_id: IdPath) -> None:
+    async def lift_block(self, request: Request, practice: CurrentPractice, member_id: RecordId) -> None:
         await consultations.lift_block(practice, member_id, request.auth)
 
 

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 
-from prg.web import CurrentPractice, FileUpload, read_upload
+from prg.web import CurrentPractice, FileUpload, RecordId, read_upload
 from prg.members import schemas, services
 from prg.pages import render
 
@@ -50,32 +50,32 @@ class MemberController(Controller):
         return await services.import_members(practice, content, filename, request.auth)
 
     @get("/{member_id:int}")
-    async def get_member(self, practice: CurrentPractice, member_id: FromPath[int]) -> schemas.MemberOut:
+    async def get_member(self, practice: CurrentPractice, member_id: RecordId) -> schemas.MemberOut:
         return await services.get_member(practice, member_id)
 
     @patch("/{member_id:int}")
-    async def update_member(self, request: Request, practice: CurrentPractice, member_id: FromPath[int],
+    async def update_member(self, request: Request, practice: CurrentPractice, member_id: RecordId,
                             data: JSONBody[schemas.MemberUpdate]) -> schemas.MemberOut:
         return await services.update_member(practice, member_id, data, request.auth)
 
     @delete("/{member_id:int}", opt={"role": "manager"})
-    async def erase_member(self, request: Request, practice: CurrentPractice, member_id: FromPath[int]) -> None:
+    async def erase_member(self, request: Request, practice: CurrentPractice, member_id: RecordId) -> None:
         """Erase the member: their personal data is removed from every table, for good."""
         await services.erase_member(practice, member_id, request.auth)
 
     @post("/{member_id:int}/consents")
-    async def give_consent(self, request: Request, practice: CurrentPractice, member_id: FromPath[int],
+    async def give_consent(self, request: Request, practice: CurrentPractice, member_id: RecordId,
                            data: JSONBody[schemas.ConsentIn]) -> schemas.ConsentOut:
         return await services.give_consent(practice, member_id, data, request.auth)
 
     @post("/{member_id:int}/consents/{consent_id:int}/withdraw", status_code=200)
-    async def withdraw_consent(self, request: Request, practice: CurrentPractice, member_id: FromPath[int], consent_id: FromPath[int],
+    async def withdraw_consent(self, request: Request, practice: CurrentPractice, member_id: RecordId, consent_id: RecordId,
                                data: JSONBody[schemas.ConsentWithdrawal]) -> schemas.ConsentOut:
         return await services.withdraw_consent(practice, member_id, consent_id, data, request.auth)
 
     @get("/{member_id:int}/subject-access", opt={"role": "manager"})
     async def subject_access(self, request: Request, practice: CurrentPractice,
-                             member_id: FromPath[int]) -> Response[schemas.SubjectAccessExport]:
+                             member_id: RecordId) -> Response[schemas.SubjectAccessExport]:
         """Everything held on the member, as a JSON file (audited)."""
         export = await services.subject_access_export(practice, member_id, request.auth)
         name = f"{practice.ods_code}-subject-access-{export.member.reference}.json"
@@ -83,7 +83,7 @@ class MemberController(Controller):
 
     @get("/{member_id:int}/subject-access.html", opt={"role": "manager"}, media_type=MediaType.HTML)
     async def subject_access_page(self, request: Request, practice: CurrentPractice,
-                                  member_id: FromPath[int]) -> Response[str]:
+                                  member_id: RecordId) -> Response[str]:
         """The same, as a page to print or send to the member (audited)."""
         export = await services.subject_access_export(practice, member_id, request.auth)
         name = f"{practice.ods_code}-subject-access-{export.member.reference}.html"

@@ -12,7 +12,7 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from prg.recruitment import schemas, services
-from prg.web import CurrentPractice, read_upload
+from prg.web import CurrentPractice, RecordId, read_upload
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Size = Annotated[Literal["a4", "a5"] | None, QueryParameter(description="Paper size: a4 or a5")]
@@ -122,11 +122,11 @@ class RecruitmentController(Controller):
         return await services.record_campaign(practice, data, request.auth)
 
     @get("/campaigns/{campaign_id:int}")
-    async def get_campaign(self, practice: CurrentPractice, campaign_id: FromPath[int]) -> schemas.CampaignOut:
+    async def get_campaign(self, practice: CurrentPractice, campaign_id: RecordId) -> schemas.CampaignOut:
         return await services.get_campaign(practice, campaign_id)
 
     @delete("/campaigns/{campaign_id:int}", opt={"role": "manager"})
-    async def delete_campaign(self, request: Request, practice: CurrentPractice, campaign_id: FromPath[int]) -> None:
+    async def delete_campaign(self, request: Request, practice: CurrentPractice, campaign_id: RecordId) -> None:
         await services.delete_campaign(practice, campaign_id, request.auth)
 
     @get("/templates")
