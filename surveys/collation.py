@@ -2,7 +2,8 @@
 
 `collate(definition, answers)` turns the normalised stored answers (one row per response, one column per
 question id; see `surveys.answers`) into one result per question, with pandas/numpy over whole columns
-(no per-response Python loop, so a million responses take seconds). Per question: `respondents` (all
+(no per-response Python loop, so a million responses take seconds). A column may also be a pandas
+categorical (results loads single-choice answers so): it is then used through its integer codes. Per question: `respondents` (all
 responses), `not_shown` (hidden by skip logic), `skipped` (shown but not answered) and `base` (answered);
 for choices, counts and shares per option with Wilson 95% intervals (`prg.stats.wilson_intervals`), and the
 `top_box` share where the question has one; for rating grids the same per row; for multiple choice the
@@ -53,8 +54,14 @@ __all__ = ["STAR", "collate", "crosstab", "suppress_counts", "suppress_table"]
 
 
 def _codes(values: Any, categories: Sequence[Any]) -> NDArray[np.intp]:
-    """Index of each value in `categories` (-1 for missing or unknown values), vectorised."""
-    return np.asarray(pd.Index(list(categories), dtype=object).get_indexer(pd.Index(values, dtype=object)), dtype=np.intp)
+    """Index of each value in `categories` (-1 for missing or unknown values), vectorised. Categorical
+    values (as results loads single-choice answers) are mapped through their few categories and codes."""
+    wanted = pd.Index(list(categories), dtype=object)
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        categorical = values.array if isinstance(values, (pd.Series, pd.Index)) else values
+        remap = np.append(wanted.get_indexer(pd.Index(categorical.categories, dtype=object)), -1)  # -1: no value
+        return np.asarray(remap[categorical.codes], dtype=np.intp)
+    return np.asarray(wanted.get_indexer(pd.Index(values, dtype=object)), dtype=np.intp)
 
 STAR = "*"
 Count = int | str | None
@@ -444,10 +451,12 @@ def _question(q: Question, frame: pd.DataFrame, shown: NDArray[np.bool_], ctx: _
     result: dict[str, Any] = {"id": q.id, "type": q.__struct_config__.tag}
     result.update(_counts_header(n, shown, answered, ctx))
     base = int(answered.sum())
-    rows_at = np.flatnonzero(answered)
+    rows_at: Any = slice(None) if base == n else np.flatnonzero(answered)  # everyone answered: no copies
     w_all = ctx.weights
     w = w_all[rows_at] if w_all is not None else None
-    values = col.to_numpy()[rows_at] if base else np.empty(0, dtype=object)
+    # a categorical column stays one: its values are then taken as codes, not one object per answer
+    data = col.array if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
+    values = data[rows_at] if base else np.empty(0, dtype=object)
 
     if isinstance(q, SingleChoiceQuestion):
         codes = [o.code for o in q.options]

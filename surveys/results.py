@@ -16,8 +16,10 @@ import asyncio
 import gc
 import re
 import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
-from typing import Any
+from operator import attrgetter
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
@@ -31,7 +33,18 @@ from prg.representativeness import services as representativeness
 from prg.settings import get_settings
 from prg.stats import compare_groups, difference_interval
 from surveys.collation import collate
-from surveys.definition import SingleChoiceQuestion, SurveyDefinition, load_definition
+from surveys.definition import (
+    DateQuestion,
+    LongTextQuestion,
+    MultipleChoiceQuestion,
+    NumberQuestion,
+    Question,
+    ScaleQuestion,
+    ShortTextQuestion,
+    SingleChoiceQuestion,
+    SurveyDefinition,
+    load_definition,
+)
 from surveys.tables import Survey, SurveyVersion
 from surveys.weighting import collapse_thin, rake
 
@@ -48,6 +61,18 @@ def _spec_for(dimension: str) -> representativeness.Spec:
 
 def _norm(key: str) -> str:
     return key.strip().lower().replace(" ", "")
+
+
+def _relabel(column: pd.Series, labels: dict[str, str]) -> pd.Series:
+    """Each answer's label (None for answers without one); a categorical column is relabelled through its
+    categories, not answer by answer."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.map(labels)
+    categories = column.cat.categories
+    new = pd.Index(list(dict.fromkeys(v for v in labels.values() if v is not None)), dtype=object)
+    remap = np.append(new.get_indexer([labels.get(c) for c in categories]), -1)  # code -1 (no answer) stays -1
+    return pd.Series(pd.Categorical.from_codes(remap[column.cat.codes.to_numpy()], categories=new),
+                     index=column.index, name=column.name)
 
 
 async def _margins(access: PracticeAccess, definition: SurveyDefinition, frame: pd.DataFrame
@@ -70,7 +95,7 @@ async def _margins(access: PracticeAccess, definition: SurveyDefinition, frame: 
             raise InvalidInput(
                 f"Question '{question.id}' maps answers to groups the population profile does not have.",
                 [ErrorDetail(f"no population group '{key}'", field=f"{question.id}.dimension") for key in unknown])
-        columns[question.id] = frame[question.id].map({code: g.key for code, g in groups.items()})
+        columns[question.id] = _relabel(frame[question.id], {code: g.key for code, g in groups.items()})
         margins[question.id] = {g.key: g.population for g in {id(g): g for g in groups.values()}.values()}
         used.append(question.id)
     return pd.DataFrame(columns), margins, used
@@ -137,51 +162,221 @@ def _changes(definition: SurveyDefinition, now: dict[str, Any], before: dict[str
     return changes
 
 
-async def _fetch(version_id: int, mode: str | None, language: str | None, date_from: date | None,
-                 date_to: date | None) -> tuple[list[Any], list[str], list[str]]:
-    """The stored answers (as JSON text), modes and languages of one version's responses.
+# ---------------------------------------------------------------------------------------------------------
+# Loading the stored answers as columns
+# ---------------------------------------------------------------------------------------------------------
 
-    Read with plain SQL, not the ORM: results may cover a million responses, and a dict per row costs
-    seconds. SQLite reads on a connection of its own in a worker thread; PostgreSQL uses asyncpg rows."""
+#: Responses (SQLite) or bytes of JSON (PostgreSQL) decoded at a time: memory stays flat however many.
+_CHUNK_ROWS = 100_000
+_CHUNK_BYTES = 16 * 2**20
+
+
+def _stored_type(question: Question) -> Any:
+    """The msgspec type of a stored answer (see surveys.answers), so that decoding also checks it."""
+    if isinstance(question, SingleChoiceQuestion):
+        return Literal[tuple(o.code for o in question.options)]
+    if isinstance(question, MultipleChoiceQuestion):
+        return tuple[Literal[tuple(o.code for o in question.options)], ...]  # type: ignore[misc]
+    if isinstance(question, (ScaleQuestion, NumberQuestion)):
+        return float  # msgspec takes JSON integers too
+    if isinstance(question, (DateQuestion, ShortTextQuestion, LongTextQuestion)):
+        return str
+    return Any  # rating grids: {row: code} dicts, kept as stored
+
+
+class _Columns:
+    """The responses' answers as one array per question, built chunk by chunk.
+
+    A chunk is a JSON array of stored answers (or, with `context`, of ``[mode, language, answers]``).
+    msgspec decodes it into Structs typed from the definition (no dict per response), and each
+    question's values are pulled out with C-level iterators: single-choice answers become small
+    integer codes (a pandas Categorical whose categories are the option codes, which collation and
+    weighting use as they are), 0-10 and numbers become float arrays (NaN = no answer), the rest stay
+    as stored. Only the current chunk's Structs exist at any time. With `typed=False` chunks are decoded
+    into dicts and framed with pandas, as stored, whatever the types: the fallback for answers that do
+    not match the definition (decoding raises msgspec.ValidationError in typed mode).
+    """
+
+    def __init__(self, definition: SurveyDefinition, *, context: bool, typed: bool = True) -> None:
+        self.questions = list(definition.questions())
+        self.context, self.typed = context, typed
+        self.rows = 0
+        self.parts: dict[str, list[Any]] = {q.id: [] for q in self.questions}
+        self.frames: list[pd.DataFrame] = []
+        self.modes: list[str] = []
+        self.languages: list[str] = []
+        self.lookups = {q.id: {None: -1, **{o.code: i for i, o in enumerate(q.options)}}
+                        for q in self.questions if isinstance(q, SingleChoiceQuestion)}
+        names = {q.id: f"a{i}" for i, q in enumerate(self.questions)}  # ids need not be identifiers
+        self.getters = {q.id: attrgetter(names[q.id]) for q in self.questions}
+        answers: Any = msgspec.defstruct(
+            "StoredAnswers", [(names[q.id], _stored_type(q) | None, None) for q in self.questions],
+            rename={name: qid for qid, name in names.items()}, gc=False) if typed else dict[str, Any]
+        row: Any = msgspec.defstruct("StoredResponse", [("mode", str), ("language", str), ("answers", answers)],
+                                     array_like=True, gc=False) if context else answers
+        self.decoder = msgspec.json.Decoder(list[row])
+
+    def add(self, chunk: bytes) -> None:
+        """Decode one chunk: `chunk` holds the JSON values, separated by commas, without brackets."""
+        paused = gc.isenabled()
+        gc.disable()  # decoding makes many containers and no cycles: nothing for the collector to find
+        try:
+            decoded = self.decoder.decode(b"[" + chunk + b"]")
+        finally:
+            if paused:
+                gc.enable()
+        n = len(decoded)
+        if self.context:
+            self.modes.extend(map(attrgetter("mode"), decoded))
+            self.languages.extend(map(attrgetter("language"), decoded))
+            decoded = list(map(attrgetter("answers"), decoded))
+        self.rows += n
+        if not self.typed:
+            self.frames.append(pd.DataFrame(decoded, index=pd.RangeIndex(n)))
+            return
+        for q in self.questions:
+            values = map(self.getters[q.id], decoded)
+            if q.id in self.lookups:
+                part: Any = np.fromiter(map(self.lookups[q.id].__getitem__, values), dtype=np.int16, count=n)
+            elif isinstance(q, (ScaleQuestion, NumberQuestion)):
+                part = np.array(list(values), dtype=np.float64)  # None becomes NaN
+            elif isinstance(q, MultipleChoiceQuestion):
+                # few distinct sets of choices: one shared list per set, as stored, not one per response
+                found, sets = pd.factorize(np.fromiter(values, dtype=object, count=n))
+                shared = np.empty(len(sets) + 1, dtype=object)  # ends with None: code -1 (no answer) picks it
+                for i, chosen in enumerate(sets):
+                    shared[i] = list(chosen)
+                part = shared[found]
+            else:
+                part = np.fromiter(values, dtype=object, count=n)
+            self.parts[q.id].append(part)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per response, a column per question that someone answered (as framing the stored
+        dicts would give: a question nobody answered has no column)."""
+        index = pd.RangeIndex(self.rows)
+        if not self.typed:
+            return pd.concat(self.frames, ignore_index=True) if self.frames else pd.DataFrame(index=index)
+        columns: dict[str, Any] = {}
+        for q in self.questions:
+            parts = self.parts[q.id]
+            values = np.concatenate(parts) if parts else np.empty(0)
+            if q.id in self.lookups:
+                if (values >= 0).any():
+                    codes = pd.Index([o.code for o in q.options], dtype=object)  # type: ignore[attr-defined]
+                    columns[q.id] = pd.Categorical.from_codes(values, categories=codes)
+            elif values.dtype == np.float64:
+                if not np.isnan(values).all():
+                    columns[q.id] = values
+            elif pd.notna(values).any():
+                columns[q.id] = pd.Series(values, index=index, dtype=object, copy=False)  # not str: no copying
+        return pd.DataFrame(columns, index=index, copy=False)
+
+    def context_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"mode": pd.Categorical(self.modes), "language": pd.Categorical(self.languages)})
+
+
+def _where(version_id: int, mode: str | None, language: str | None, date_from: date | None,
+           date_to: date | None) -> tuple[list[str], list[Any]]:
     clauses, values = ["version = ?"], [version_id]
     for column, op, value in (("mode", "=", mode), ("language", "=", language), ("submitted_on", ">=", date_from),
                               ("submitted_on", "<=", date_to)):
         if value is not None:
             clauses.append(f"{column} {op} ?")
-            values.append(value.isoformat() if isinstance(value, date) else value)
-    engine = current_engine()
-    if isinstance(engine, SQLiteEngine):
-        sql = f"SELECT answers, mode, language FROM survey_response WHERE {' AND '.join(clauses)}"
-
-        def read() -> list[tuple[str, str, str]]:
-            with sqlite3.connect(engine.connection_kwargs["database"]) as db:
-                return db.execute(sql, values).fetchall()
-
-        rows = await asyncio.to_thread(read)
-    else:
-        numbered = [c.replace("?", f"${i}") for i, c in enumerate(clauses, start=1)]
-        sql = f"SELECT answers, mode, language FROM survey_response WHERE {' AND '.join(numbered)}"
-        args = [date.fromisoformat(v) if c.startswith("submitted_on") else v for c, v in zip(clauses, values)]
-        connection = await engine.get_new_connection()
-        try:
-            rows = await connection.fetch(sql, *args)
-        finally:
-            await connection.close()
-    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+            values.append(value)
+    return clauses, values
 
 
-def _frame(texts: list[Any]) -> pd.DataFrame:
-    """One row per response, one column per question, from the stored JSON, decoded in one pass.
-    The cyclic garbage collector is paused meanwhile: a million fresh dicts would set it off
-    again and again, for nothing (they hold no cycles)."""
-    blob = b"[" + b",".join(t.encode() if isinstance(t, str) else msgspec.json.encode(t) for t in texts) + b"]"
-    paused = gc.isenabled()
-    gc.disable()
+def _read_sqlite(path: str, clauses: list[str], values: list[Any], context: bool, columns: _Columns) -> None:
+    """Chunks of responses in id order, each as ONE string made by SQLite (group_concat), so no Python
+    object is made per response; read on a connection of its own (this runs in a worker thread)."""
+    row = "'[' || json_quote(mode) || ',' || json_quote(language) || ',' || answers || ']'" if context else "answers"
+    sql = (f"SELECT count(*), max(id), CAST(group_concat(row, ',') AS BLOB) FROM (SELECT id, {row} AS row "
+           f"FROM survey_response WHERE {' AND '.join(clauses)} AND id > ? ORDER BY id LIMIT ?)")
+    args = [v.isoformat() if isinstance(v, date) else v for v in values]
+    # SQLite lets go of the GIL while it works: the next chunk is read meanwhile this one is decoded.
+    db = sqlite3.connect(path, check_same_thread=False)  # used by one thread at a time, the reader's
     try:
-        return pd.DataFrame(msgspec.json.decode(blob))
+        with ThreadPoolExecutor(1, thread_name_prefix="results-reader") as reader:
+            def read(after: int) -> Future[tuple[int, int, bytes]]:
+                return reader.submit(lambda: db.execute(sql, [*args, after, _CHUNK_ROWS]).fetchone())
+
+            pending = read(-1)
+            while True:
+                count, last, chunk = pending.result()
+                if not count:
+                    break
+                if count == _CHUNK_ROWS:
+                    pending = read(last)
+                columns.add(chunk)
+                if count < _CHUNK_ROWS:
+                    break
     finally:
-        if paused:
-            gc.enable()
+        db.close()
+
+
+# COPY's text format escapes a backslash as two, and control characters as \t, \n, \r, \b, \f, \v. In
+# JSON tab, newline and carriage return are only ever spacing (inside strings they are escaped already), so
+# they become spaces; the other three cannot occur in valid JSON and are put back as they were.
+_COPY_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+_COPY_UNESCAPED = {b"t": b" ", b"n": b" ", b"r": b" ", b"b": b"\b", b"f": b"\f", b"v": b"\v"}
+
+
+def _copy_unescape(match: re.Match[bytes]) -> bytes:
+    return _COPY_UNESCAPED.get(match.group(1), match.group(1))
+
+
+async def _read_postgres(engine: Any, clauses: list[str], values: list[Any], context: bool,
+                         columns: _Columns) -> None:
+    """All responses in one COPY streamed to us, decoded every _CHUNK_BYTES: no record per response.
+    A raw newline in COPY's output only ever ends a row, so rows are split before unescaping."""
+    row = ("'[' || to_json(mode)::text || ',' || to_json(language)::text || ',' || answers::text || ']'"
+           if context else "answers")
+    numbered = [c.replace("?", f"${i}") for i, c in enumerate(clauses, start=1)]
+    sql = f"SELECT {row} FROM survey_response WHERE {' AND '.join(numbered)}"
+    buffer = bytearray()
+
+    def flush(upto: int) -> None:
+        data = bytes(buffer[:upto]).rstrip(b"\n").replace(b"\n", b",")
+        del buffer[:upto]
+        if data:
+            columns.add(_COPY_ESCAPE.sub(_copy_unescape, data) if b"\\" in data else data)
+
+    async def receive(data: bytes) -> None:
+        buffer.extend(data)
+        if len(buffer) >= _CHUNK_BYTES and (end := buffer.rfind(b"\n")) >= 0:
+            flush(end + 1)
+
+    connection = await engine.get_new_connection()
+    try:
+        await connection.copy_from_query(sql, *values, output=receive)
+    except BaseException:
+        connection.terminate()  # a polite close can wait forever after a COPY that stopped half way
+        raise
+    await connection.close()
+    flush(len(buffer))
+
+
+async def _load(definition: SurveyDefinition, version_id: int, mode: str | None, language: str | None,
+                date_from: date | None, date_to: date | None, *, context: bool, typed: bool = True
+                ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The answers to one version (filtered), a row per response; with `context`, their modes and
+    languages too. Plain SQL, not the ORM: results may cover a million responses."""
+    clauses, values = _where(version_id, mode, language, date_from, date_to)
+    columns = _Columns(definition, context=context, typed=typed)
+    engine = current_engine()
+    try:
+        if isinstance(engine, SQLiteEngine):
+            await asyncio.to_thread(_read_sqlite, engine.connection_kwargs["database"], clauses, values, context,
+                                    columns)
+        else:
+            await _read_postgres(engine, clauses, values, context, columns)
+    except msgspec.ValidationError:
+        if not typed:
+            raise
+        # Answers that do not fit the definition (a storage error): read them again as they are.
+        return await _load(definition, version_id, mode, language, date_from, date_to, context=context, typed=False)
+    return columns.frame(), columns.context_frame() if context else None
 
 
 def _usable_margins(sample: pd.DataFrame, margins: dict[str, dict[str, int]], thin: int
@@ -222,15 +417,14 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
     if version is None:
         raise NotFound("This survey has no published version, so it has no results yet.")
     definition = load_definition(version["definition"])
-    texts, modes, languages = await _fetch(version["id"], mode, language, date_from, date_to)
-    frame = _frame(texts)
-    context = pd.DataFrame({"mode": modes, "language": languages})
     ids = {q.id for q in definition.questions()}
     if by is not None and by not in ("mode", "language") and (
             by not in ids or not isinstance(next(q for q in definition.questions() if q.id == by),
                                             SingleChoiceQuestion)):
         raise InvalidInput("Results can be broken down by a single-choice question, mode or language.",
                            [ErrorDetail("not a single-choice question of this survey", field="by")])
+    frame, context = await _load(definition, version["id"], mode, language, date_from, date_to,
+                                 context=by in ("mode", "language"))
     weighting: dict[str, Any] | None = None
     weights = None
     respondents = None
@@ -259,7 +453,7 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
     collated = collate(definition, frame, weights=weights, publish=publish, threshold=threshold)
     breakdown = None
     if by is not None:
-        column = context[by] if by in ("mode", "language") else frame.get(by, pd.Series([None] * len(frame)))
+        column = context[by] if context is not None else frame.get(by, pd.Series([None] * len(frame)))
         breakdown = {}
         for value in sorted(v for v in column.dropna().unique()):
             chosen = (column == value).to_numpy()

@@ -43,8 +43,14 @@ __all__ = [
 
 
 def _codes(values: Any, categories: Sequence[Any]) -> NDArray[np.intp]:
-    """Index of each value in `categories` (-1 for missing or unknown values), vectorised."""
-    return np.asarray(pd.Index(list(categories), dtype=object).get_indexer(pd.Index(values, dtype=object)), dtype=np.intp)
+    """Index of each value in `categories` (-1 for missing or unknown values), vectorised. Categorical
+    values (as results loads single-choice answers) are mapped through their few categories and codes."""
+    wanted = pd.Index(list(categories), dtype=object)
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        categorical = values.array if isinstance(values, (pd.Series, pd.Index)) else values
+        remap = np.append(wanted.get_indexer(pd.Index(categorical.categories, dtype=object)), -1)  # -1: no value
+        return np.asarray(remap[categorical.codes], dtype=np.intp)
+    return np.asarray(wanted.get_indexer(pd.Index(values, dtype=object)), dtype=np.intp)
 
 #: Above this many possible cells (product of margin sizes) cells are found with np.unique, not a dense table.
 _DENSE_CELL_LIMIT = 5_000_000
@@ -132,6 +138,8 @@ def _group_index(name: str, column: pd.Series, cats: list[Any]) -> tuple[NDArray
                 )
             )
         for value, count in values.dropna().value_counts().items():
+            if not count:
+                continue  # a category of a categorical column that no respondent has
             problems.append(
                 ErrorDetail(
                     f"category '{value}' of margin '{name}' has {count} respondent(s) but no population "
@@ -408,7 +416,13 @@ def collapse_thin(
         notes.append(f"Margin '{column}': {', '.join(repr(str(m)) for m in members)} were merged into '{label}' "
                      f"because some had fewer than {min_respondents} respondents.")
     out = sample.copy()
-    if mapping:
+    if mapping and isinstance(sample[column].dtype, pd.CategoricalDtype):
+        categorical = sample[column].array
+        labels = [mapping.get(c, c) for c in categorical.categories]  # values outside the margin stay
+        merged = pd.Index(list(dict.fromkeys(labels)), dtype=object)
+        remap = np.append(merged.get_indexer(labels), -1)
+        out[column] = pd.Categorical.from_codes(remap[categorical.codes], categories=merged)
+    elif mapping:
         codes = _codes(sample[column], cats)
         labels = np.asarray([mapping.get(c, c) for c in cats] + [None], dtype=object)
         relabelled = labels[codes]  # code -1 (not a margin category) picks None: keep the original value

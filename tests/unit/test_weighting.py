@@ -194,3 +194,30 @@ def test_collapse_thin_merges_into_the_thinner_neighbour() -> None:
     assert result.converged
     with pytest.raises(InvalidInput):
         rake(sample, margins)
+
+
+def test_categorical_columns_weight_like_strings() -> None:
+    # Results hand raking categorical columns (codes): same weights, same refusals, same merges.
+    rng = np.random.default_rng(7)
+    plain = pd.DataFrame({"a": rng.choice(["x", "y", "z"], 500, p=[0.6, 0.38, 0.02]),
+                          "b": rng.choice(["p", "q"], 500)})
+    coded = plain.assign(a=pd.Categorical(plain["a"], categories=["z", "y", "x", "never"]),
+                         b=pd.Categorical(plain["b"], categories=["q", "p"]))
+    margins = {"a": {"x": 50, "y": 45, "z": 5}, "b": {"p": 40, "q": 60}}
+    np.testing.assert_allclose(rake(coded, margins).weights, rake(plain, margins).weights, rtol=0, atol=1e-12)
+
+    merged_plain = collapse_thin(plain, margins, "a", 30)
+    merged_coded = collapse_thin(coded, margins, "a", 30)
+    assert merged_coded.margins == merged_plain.margins and merged_coded.notes == merged_plain.notes
+    assert list(merged_coded.sample["a"].astype(object)) == list(merged_plain.sample["a"])
+    np.testing.assert_allclose(rake(merged_coded.sample, merged_coded.margins).weights,
+                               rake(merged_plain.sample, merged_plain.margins).weights, rtol=0, atol=1e-12)
+
+    outside = {"a": {"x": 50, "y": 45}, "b": margins["b"]}  # z has respondents but no population
+    with pytest.raises(InvalidInput) as plain_error:
+        rake(plain, outside)
+    with pytest.raises(InvalidInput) as coded_error:
+        rake(coded, outside)
+    assert [(e.field, e.message) for e in coded_error.value.errors] == [
+        (e.field, e.message) for e in plain_error.value.errors]
+    assert [e.field for e in coded_error.value.errors] == ["margins.a.z"]  # not the unused 'never'
