@@ -14,7 +14,7 @@ The batch is written with plain SQL on a connection the writer keeps, not throug
 the one hot path, and per-batch ORM work (a new SQLite connection and thread per transaction, every
 statement a round trip through the busy event loop) made batches slow enough to cap throughput.
 On SQLite a dedicated thread owns one connection and runs a whole batch (BEGIN IMMEDIATE ... COMMIT)
-in one call; on PostgreSQL one pooled asyncpg connection runs it. Columns and value formats are the
+in one call; on PostgreSQL the writer's own asyncpg connection runs it. Columns and value formats are the
 ones Piccolo uses for `SurveyResponse` and `Invitation` (see surveys/tables.py).
 """
 
@@ -116,42 +116,59 @@ class SQLiteStore:
 
 
 class PostgresStore:
-    """Batches written on one connection from the engine's pool (or a connection of its own)."""
+    """Batches written on one connection the writer keeps for itself.
+
+    Its own connection, not one from the pool: a pooled connection costs a reset query on every
+    release, and round trips are this path's main cost (each is a socket write and a wake-up of the
+    server on this event loop). For the same reason a batch without invitations is one INSERT, atomic
+    on its own, with no BEGIN and COMMIT around it."""
 
     SPEND = "UPDATE invitation SET used_at = $1, draft = NULL WHERE id = $2 AND used_at IS NULL"
 
     def __init__(self, engine: PostgresEngine) -> None:
         self._engine = engine
+        self._connection: asyncpg.Connection | None = None
 
     async def write(self, batch: list[Submission]) -> list[int | BaseException]:
-        pool = self._engine.pool
-        connection = await (pool.acquire() if pool else asyncpg.connect(**self._engine.config))
+        if self._connection is None or self._connection.is_closed():
+            self._connection = await asyncpg.connect(**self._engine.config)
         try:
-            async with connection.transaction():
-                results: list[int | BaseException] = []
-                rows = []
-                for item in batch:
-                    if item.invitation_id is not None and (await connection.execute(
-                            self.SPEND, _spent_at(item), item.invitation_id)) == "UPDATE 0":
-                        results.append(_spent())
-                        continue
-                    results.append(len(rows))
-                    rows.append(_row(item))
-                if rows:
-                    width = len(RESPONSE_COLUMNS)
-                    values = ", ".join("(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
-                                       for r in range(len(rows)))
-                    # A multi-row VALUES insert returns its ids in the order of the rows.
-                    inserted = await connection.fetch(
-                        f"INSERT INTO survey_response ({', '.join(RESPONSE_COLUMNS)}) VALUES {values} RETURNING id",
-                        *(value for row in rows for value in row))
-                    results = [r if isinstance(r, BaseException) else inserted[r]["id"] for r in results]
-                return results
-        finally:
-            await (pool.release(connection) if pool else connection.close())
+            if any(item.invitation_id is not None for item in batch):
+                async with self._connection.transaction():
+                    return await self._write(self._connection, batch)
+            return await self._write(self._connection, batch)
+        except BaseException:
+            await self.close()  # its state is unknown: the next batch starts on a fresh connection
+            raise
+
+    async def _write(self, connection: asyncpg.Connection, batch: list[Submission]) -> list[int | BaseException]:
+        results: list[int | BaseException] = []  # a row's place in `rows` until its id is known
+        rows = []
+        for item in batch:
+            if item.invitation_id is not None and (await connection.execute(
+                    self.SPEND, _spent_at(item), item.invitation_id)) == "UPDATE 0":
+                results.append(_spent())
+                continue
+            results.append(len(rows))
+            rows.append(_row(item))
+        if rows:
+            width = len(RESPONSE_COLUMNS)
+            values = ", ".join("(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
+                               for r in range(len(rows)))
+            # A multi-row VALUES insert returns its ids in the order of the rows.
+            inserted = await connection.fetch(
+                f"INSERT INTO survey_response ({', '.join(RESPONSE_COLUMNS)}) VALUES {values} RETURNING id",
+                *(value for row in rows for value in row))
+            results = [r if isinstance(r, BaseException) else inserted[r]["id"] for r in results]
+        return results
 
     async def close(self) -> None:
-        return None
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            try:
+                await connection.close(timeout=5)
+            except Exception:  # closing a broken connection: nothing left to save
+                connection.terminate()
 
 
 class ResponseWriter:
@@ -201,7 +218,7 @@ class ResponseWriter:
                 raise result
             return result
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        await self._queue.put((submission, future))
+        self._queue.put_nowait((submission, future))  # unbounded: never waits
         return await future
 
     async def _run(self) -> None:

@@ -19,7 +19,6 @@ from babel import negotiate_locale
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
-from litestar.response import Redirect
 
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from prg.pages import environment
@@ -76,6 +75,14 @@ def render(template: str, lang: str, status: int = 200, **context: Any) -> Respo
     html = environment("surveys").get_template(template).render(
         lang=lang, dir="rtl" if lang in RIGHT_TO_LEFT else "ltr", t=words(lang), **context)
     return Response(html, media_type="text/html", status_code=status)
+
+
+def thanks_redirect(public_id: str, lang: str) -> Response[bytes]:
+    """303 to the thank-you page. A plain Response with a Location header: Litestar's `Redirect` builds
+    the same answer at several times the cost on the submission hot path. Nothing here needs quoting:
+    `public_id` names a stored survey (URL-safe base64) and `lang` is one of its language codes."""
+    return Response(b"", status_code=303, media_type="text/plain",
+                    headers={"location": f"/s/{public_id}/thanks?lang={lang}"})
 
 
 def message(kind: str, lang: str, status: int, **extra: Any) -> Response[str]:
@@ -198,7 +205,7 @@ class PublicSurveyController(Controller):
             return message("closed", lang, 410)
         token = (form.get("_t") or None) and str(form.get("_t"))[:64]
         if form.get(HONEYPOT):  # only bots fill the hidden field: they get thanks, and nothing is stored
-            return Redirect(f"/s/{public_id}/thanks?lang={lang}", status_code=303)
+            return thanks_redirect(public_id, lang)
         answers = answers_from_form(survey.definition, form)
         action = form.get("_action", "next")
         try:
@@ -231,7 +238,7 @@ class PublicSurveyController(Controller):
                 await request.app.state.response_writer.submit(submission)
             except Conflict:
                 return message("used", lang, 409)
-            return Redirect(f"/s/{public_id}/thanks?lang={lang}", status_code=303)
+            return thanks_redirect(public_id, lang)
         problems = self._problems(survey, answers, lang)
         visible = pages(survey, answers)
         page = min(page, len(visible) - 1)

@@ -8,6 +8,7 @@ kept; whether the survey is still open is re-read at most every few seconds.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from dataclasses import dataclass
@@ -229,29 +230,49 @@ def same_page_conditions(definition: SurveyDefinition) -> frozenset[str]:
 
 class PublishedSurveys:
     """Surveys by public id. Versions are immutable once published, so their compiled validators are
-    kept; the survey row (open or closed) is re-read after `ttl` seconds."""
+    kept; the survey row (open or closed) is re-read after `ttl` seconds.
+
+    One read at a time per survey: when the entry expires under load, every request in flight would
+    otherwise miss at once and each run the same two queries (on SQLite, each a new connection and
+    thread), which cost submissions more than their own work. Later requests wait for the first one's."""
 
     def __init__(self, ttl: float = 5.0) -> None:
         self.ttl = ttl
         self._surveys: dict[str, tuple[float, PublishedSurvey | None]] = {}
         self._compiled: dict[int, tuple[SurveyDefinition, CompiledSurvey, frozenset[str]]] = {}
+        self._loading: dict[str, asyncio.Task[PublishedSurvey | None]] = {}
 
     def forget(self, public_id: str) -> None:
         self._surveys.pop(public_id, None)
+        self._loading.pop(public_id, None)  # a read already under way may predate the change: not reused
 
     def clear(self) -> None:
         """Forget everything (a process that switches databases, such as the test suite)."""
         self._surveys.clear()
         self._compiled.clear()
+        self._loading.clear()
 
     async def get(self, public_id: str) -> PublishedSurvey | None:
         cached = self._surveys.get(public_id)
         if cached and time.monotonic() - cached[0] < self.ttl:
             return cached[1]
-        found = await self._load(public_id)
-        if len(self._surveys) > 10_000:
-            self._surveys.clear()
-        self._surveys[public_id] = (time.monotonic(), found)
+        loading = self._loading.get(public_id)
+        if loading is None or loading.get_loop() is not asyncio.get_running_loop():
+            loading = self._loading[public_id] = asyncio.create_task(self._refresh(public_id))
+        # Shielded: a caller that goes away (a dropped connection) does not cancel the others' read.
+        return await asyncio.shield(loading)
+
+    async def _refresh(self, public_id: str) -> PublishedSurvey | None:
+        try:
+            found = await self._load(public_id)
+        finally:
+            current = self._loading.get(public_id) is asyncio.current_task()
+            if current:
+                del self._loading[public_id]
+        if current:  # not forgotten meanwhile
+            if len(self._surveys) > 10_000:
+                self._surveys.clear()
+            self._surveys[public_id] = (time.monotonic(), found)
         return found
 
     async def _load(self, public_id: str) -> PublishedSurvey | None:
