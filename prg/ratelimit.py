@@ -15,6 +15,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("prg")
 
@@ -81,3 +82,14 @@ class RateLimiter:
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
+
+
+def app_limiter(state: Any, name: str, limit: int, window: float, redis_url: str) -> RateLimiter:
+    """The application's limiter called `name` (kept on its `state`, so each app starts afresh), made
+    again when its limit or the shared store changes."""
+    wanted = (limit, window, redis_url)
+    made_for, limiter = getattr(state, f"{name}_limiter", (None, None))
+    if limiter is None or made_for != wanted:
+        limiter = RateLimiter(limit, window, name=name, redis_url=redis_url)
+        setattr(state, f"{name}_limiter", (wanted, limiter))
+    return limiter

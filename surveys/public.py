@@ -22,7 +22,7 @@ from litestar.params import FromPath
 
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from prg.pages import environment
-from prg.ratelimit import RateLimiter
+from prg.ratelimit import RateLimiter, app_limiter
 from prg.settings import get_settings
 from surveys import services
 from surveys.answers import validate_response
@@ -37,15 +37,12 @@ from surveys.public_text import LANGUAGE_NAMES, RIGHT_TO_LEFT, translate_message
 from surveys.services import PublishedSurvey
 
 HONEYPOT = "website"
-_limiter: RateLimiter | None = None
 
 
-def limiter() -> RateLimiter:
-    global _limiter
-    limit = get_settings().survey_submissions_per_hour
-    if _limiter is None or _limiter.limit != limit:
-        _limiter = RateLimiter(limit, 3600)
-    return _limiter
+def limiter(request: Request) -> RateLimiter:
+    settings = get_settings()
+    return app_limiter(request.app.state, "survey", settings.survey_submissions_per_hour, 3600,
+                       settings.rate_limit_redis_url)
 
 
 def accepted_languages(header: str) -> list[str]:
@@ -231,7 +228,7 @@ class PublicSurveyController(Controller):
                 first = next((i for i, (_, ids) in enumerate(visible)
                               if any(field_question(e.field or "") in ids for e in exc.errors)), 0)
                 return self._page(request, survey, lang, token, answers, first, exc.errors)
-            wait = limiter().hit(f"{public_id}|{request.client.host if request.client else ''}")
+            wait = await limiter(request).acquire(f"{public_id}|{request.client.host if request.client else ''}")
             if wait is not None and not token:
                 return message("slow", lang, 429, minutes=max(1, wait // 60))
             try:

@@ -60,7 +60,7 @@ from prg.members import schemas
 from prg.members.services import _next_references, _row_for_insert, rule_errors  # same feature
 from prg.members.tables import Consent, Member
 from prg.pages import environment
-from prg.ratelimit import RateLimiter
+from prg.ratelimit import RateLimiter, app_limiter
 from prg.settings import get_settings
 
 log = logging.getLogger("prg.members.signup")
@@ -544,14 +544,8 @@ def _client_key(request: Request, ods_code: str) -> str:
 
 
 def _limiter(request: Request) -> RateLimiter:
-    """One limiter per application (so each test's app starts afresh), remade when the settings change."""
     settings = get_settings()
-    wanted = (settings.join_requests_per_hour, settings.rate_limit_redis_url)
-    made_for, limiter = getattr(request.app.state, "join_limiter", (None, None))
-    if limiter is None or made_for != wanted:
-        limiter = RateLimiter(wanted[0], 3600, name="join", redis_url=wanted[1])
-        request.app.state.join_limiter = (wanted, limiter)
-    return limiter
+    return app_limiter(request.app.state, "join", settings.join_requests_per_hour, 3600, settings.rate_limit_redis_url)
 
 
 class JoinController(Controller):
