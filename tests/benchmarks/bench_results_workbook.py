@@ -30,6 +30,7 @@ ROOT = Path(__file__).parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_survey_submissions import OPTIONS  # noqa: E402
+from report import figure  # noqa: E402
 
 AGES = ["Under 16", "16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
 COMMENTS = ["Friendly reception, long wait.", "=1+1 the phones", "Parking is hard <script>alert(1)</script>"]
@@ -178,7 +179,10 @@ def main() -> int:
           f"{ours[0]['bytes'] / 1e6:.1f} MB; baseline bare xlsxwriter constant-memory dump {t_base:.2f} s; "
           f"ratio {ratio:.2f} (target <= 1.5); peak memory {peak:.0f} MiB (target < 300; baseline "
           f"{max(r['peak_mib'] for r in baseline):.0f} MiB)")
-    return 0 if ratio <= 1.5 and peak < 300 else 1
+    ok = figure(f"results workbook, {args.responses:,} responses x 12 questions", target="<= 1.5x, < 300 MiB",
+                measured=f"{t_ours:.2f} s, peak {peak:.0f} MiB", baseline=f"{t_base:.2f} s (bare xlsxwriter dump)",
+                ratio=ratio, ok=ratio <= 1.5 and peak < 300)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
