@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from litestar import Litestar, Request, Router, get
+from litestar import Litestar, MediaType, Request, Router, get
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from piccolo.querystring import QueryString
 
@@ -62,6 +64,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok", "database": db.current_engine().engine_type}
 
 
+@get("/.well-known/security.txt", opt={"exclude_from_auth": True}, include_in_schema=False,
+     media_type=MediaType.TEXT, sync_to_thread=False)
+def security_txt() -> str:
+    """RFC 9116: whom to tell about a vulnerability in this deployment (`PRG_SECURITY_CONTACT`)."""
+    contact = get_settings().security_contact.strip()
+    if not contact:
+        raise NotFoundException("This deployment has not published a security contact.")
+    expires = (db.utcnow() + timedelta(days=180)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return f"Contact: {contact}\nExpires: {expires}\nPreferred-Languages: en\n"
+
+
 class DatabaseDown(DomainError):
     status = 503
     title = "Service unavailable"
@@ -110,7 +123,7 @@ def create_app(settings: Settings | None = None, *, pool: bool = True) -> Litest
     cors = CORSConfig(allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
                       allow_credentials=True) if settings.cors_origins.strip() else None
     app = Litestar(
-        route_handlers=[livez, healthz, my_practices, AuthController, AdminController, practice_router(),
+        route_handlers=[livez, healthz, security_txt, my_practices, AuthController, AdminController, practice_router(),
                         PublicSurveyController, JoinController, PublicConsultationController],
         lifespan=[lifespan],
         middleware=[RequireKnownBodyType(), DefineMiddleware(StaffAuthentication, exclude=[r"^/schema"])],

@@ -1,4 +1,5 @@
-"""The `prg` command: serve, migrate, demo, practice add, user add, token create."""
+"""The `prg` command: serve, migrate, demo, practice add, user add, token create, consultation send,
+mailing, export ..."""
 
 from __future__ import annotations
 
@@ -29,6 +30,23 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
         return await work()
 
     return asyncio.run(main())
+
+
+def run_as_manager(ods: str, work: Callable[..., Awaitable[T]]) -> T:
+    """Run `work(access)` for the practice as its manager: whoever holds the command line holds the
+    database too."""
+    from prg.accounts.services import PracticeAccess
+    from prg.accounts.tables import Practice
+    from prg.errors import NotFound
+
+    async def as_manager() -> T:
+        row = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
+            Practice.ods_code == ods.upper()).first()
+        if row is None:
+            raise NotFound(f"No practice {ods.upper()}.")
+        return await work(PracticeAccess(row["id"], row["ods_code"], row["name"], "manager"))
+
+    return run(as_manager)
 
 
 def _fail_on_domain_error(func):
@@ -190,24 +208,13 @@ def consultation_send(ods: str, year: str, consultation_id: int, wait: bool) -> 
     Links use PRG_PUBLIC_BASE_URL."""
     import time
 
-    from prg.accounts.services import PracticeAccess
-    from prg.accounts.tables import Practice
     from prg.des import consultations
-    from prg.errors import NotFound
 
     if not get_settings().public_base_url:
         raise click.ClickException("Set PRG_PUBLIC_BASE_URL: the links in the mails are built from it.")
 
-    async def once():
-        row = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
-            Practice.ods_code == ods.upper()).first()
-        if row is None:
-            raise NotFound(f"No practice {ods.upper()}.")
-        access = PracticeAccess(row["id"], row["ods_code"], row["name"], "manager")
-        return await consultations.send(access, year, consultation_id, None)
-
     while True:
-        result = run(once)
+        result = run_as_manager(ods, lambda access: consultations.send(access, year, consultation_id, None))
         click.echo(f"sent {result.sent_now}, failed {result.failed_now}, pending {result.pending}, "
                    f"sent in all {result.sent_total}")
         if not wait or result.pending == 0:
@@ -233,9 +240,6 @@ def mailing(ods: str, list_file: str, out_file: str, groups: str | None, templat
     """A targeted recruitment mailing, as `POST /recruitment/mailing` makes it, recorded as a campaign."""
     from pathlib import Path
 
-    from prg.accounts.services import PracticeAccess
-    from prg.accounts.tables import Practice
-    from prg.errors import NotFound
     from prg.recruitment import services as recruitment
 
     settings = get_settings()
@@ -243,17 +247,9 @@ def mailing(ods: str, list_file: str, out_file: str, groups: str | None, templat
                                          "sample_per_group": sample_per_group, "seed": seed,
                                          "contact_name": contact_name, "phone": phone})
     path = Path(list_file)
-
-    async def work():
-        row = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
-            Practice.ods_code == ods.upper()).first()
-        if row is None:
-            raise NotFound(f"No practice {ods.upper()}.")
-        access = PracticeAccess(row["id"], row["ods_code"], row["name"], "manager")
-        return await recruitment.make_mailing(access, path.read_bytes(), path.name, options, None,
-                                              f"http://{settings.host}:{settings.port}")
-
-    result = run(work)
+    base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"  # printed in QR codes
+    result = run_as_manager(ods, lambda access: recruitment.make_mailing(
+        access, path.read_bytes(), path.name, options, None, base_url))
     Path(out_file).write_bytes(result.content)
     click.echo(f"Wrote {out_file} (campaign {result.campaign_id}).")
 
@@ -267,18 +263,7 @@ def _export(ods: str, out_file: str, make) -> None:
     """Run `make(access)` for the practice as its manager and write the file it returns to `out_file`."""
     from pathlib import Path
 
-    from prg.accounts.services import PracticeAccess
-    from prg.accounts.tables import Practice
-    from prg.errors import NotFound
-
-    async def work():
-        row = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
-            Practice.ods_code == ods.upper()).first()
-        if row is None:
-            raise NotFound(f"No practice {ods.upper()}.")
-        return await make(PracticeAccess(row["id"], row["ods_code"], row["name"], "manager"))
-
-    file = run(work)
+    file = run_as_manager(ods, make)
     Path(out_file).write_bytes(file.content)
     click.echo(f"Wrote {out_file} ({len(file.content):,} bytes; download name {file.filename}).")
 

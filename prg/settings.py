@@ -48,6 +48,9 @@ class Settings:
     # Key that signs the public forms' anti-forgery tokens. Empty: a random key per process (set one when
     # several server processes share the load, or a form served by one is refused by another).
     form_secret: str = field(default="", repr=False)
+    # Where to report a vulnerability in this deployment (a mailto: or https: URI), published at
+    # /.well-known/security.txt (RFC 9116); empty: that page answers 404.
+    security_contact: str = ""
     # Browser origins allowed to call the API from another site (comma-separated); empty keeps CORS closed.
     cors_origins: str = ""
     # Application log level (DEBUG, INFO, WARNING, ERROR). Logs never carry patients' personal data.

@@ -3,6 +3,7 @@ ratio. Exits non-zero when a figure misses its target or a benchmark fails to re
 
     python3 tasks.py bench            all of them
     python3 tasks.py bench results    only the scripts whose names contain "results"
+    python3 tasks.py bench bench_results.py    only that script
 
 Each script runs in its own process (the machine is shared: figures are medians and ratios against a
 baseline measured in the same run; see each script's docstring).
@@ -42,7 +43,9 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    scripts = sorted(p for p in HERE.glob("bench_*.py") if not argv or any(a in p.stem for a in argv))
+    every = sorted(HERE.glob("bench_*.py"))
+    exact = [p for p in every if p.name in argv or p.stem in argv]
+    scripts = exact or [p for p in every if not argv or any(a in p.stem for a in argv)]
     rows: list[dict] = []
     for script in scripts:
         print(f"== {script.name}", flush=True)

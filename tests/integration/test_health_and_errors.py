@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 async def test_livez_and_healthz(client):
     assert (await client.get("/livez")).json() == {"status": "ok"}
@@ -64,3 +66,13 @@ async def test_json_smuggled_as_text_or_form_is_refused(client, manager):
         response = await client.post("/api/auth/login", content=body, headers={"content-type": content_type})
         assert response.status_code == 415, content_type
         assert response.json()["type"] == "/problems/unsupported-media-type"
+
+
+async def test_security_txt_publishes_the_configured_contact(client, configure):
+    assert (await client.get("/.well-known/security.txt")).status_code == 404
+    configure(security_contact="mailto:security@riverside.example.org")
+    page = await client.get("/.well-known/security.txt")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
+    lines = dict(line.split(": ", 1) for line in page.text.splitlines())
+    assert lines["Contact"] == "mailto:security@riverside.example.org"
+    assert lines["Expires"] > date.today().isoformat()
