@@ -10,9 +10,10 @@ from typing import Any
 
 from prg.accounts.services import Identity, PracticeAccess
 from prg.errors import BadFile, ErrorDetail, InvalidInput, NotFound
-from surveys.definition import SingleChoiceQuestion, SurveyDefinition, load_definition
+from surveys.definition import SingleChoiceQuestion, SurveyDefinition
 from surveys.results import survey_results
-from surveys.tables import Survey, SurveyResponse, SurveyVersion
+from surveys.services import published_version
+from surveys.tables import Survey, SurveyResponse
 
 from exports.safe import download_name
 
@@ -29,20 +30,6 @@ class FileOut:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 HTML = "text/html; charset=utf-8"
-
-
-async def published_version(access: PracticeAccess, survey_id: int) -> tuple[dict[str, Any], dict[str, Any], SurveyDefinition]:
-    """The survey and its newest published version (the one results and paper entry use)."""
-    survey = await Survey.select(Survey.id, Survey.title, Survey.status, Survey.access).where(
-        (Survey.id == survey_id) & (Survey.practice == access.practice_id)).first()
-    if survey is None:
-        raise NotFound(f"No survey {survey_id} at {access.ods_code}.")
-    version = await SurveyVersion.select(SurveyVersion.id, SurveyVersion.number, SurveyVersion.definition).where(
-        (SurveyVersion.survey == survey_id) & SurveyVersion.published_at.is_not_null()
-    ).order_by(SurveyVersion.number, ascending=False).output(load_json=True).first()
-    if version is None:
-        raise NotFound("This survey has no published version yet.")
-    return survey, version, load_definition(version["definition"])
 
 
 async def stored_responses(version_id: int) -> list[tuple[Any, str, str, str]]:

@@ -28,7 +28,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from prg.accounts.services import PracticeAccess
 from prg.db import current_engine
-from prg.errors import ErrorDetail, InvalidInput, NotFound
+from prg.errors import ErrorDetail, InvalidInput
 from prg.representativeness import services as representativeness
 from prg.settings import get_settings
 from prg.stats import compare_groups, difference_interval
@@ -43,9 +43,8 @@ from surveys.definition import (
     ShortTextQuestion,
     SingleChoiceQuestion,
     SurveyDefinition,
-    load_definition,
 )
-from surveys.tables import Survey, SurveyVersion
+from surveys.services import published_version
 from surveys.weighting import collapse_thin, rake
 
 # How a survey dimension maps onto a representativeness comparison.
@@ -407,16 +406,7 @@ async def survey_results(access: PracticeAccess, survey_id: int, *, weight: bool
                          compare_with: int | None = None) -> dict[str, Any]:
     """Results of the survey's published version; filters narrow the responses first. `by` (a
     single-choice question id, `mode` or `language`) adds the same results for each of its answers."""
-    survey = await Survey.select(Survey.id, Survey.title).where(
-        (Survey.id == survey_id) & (Survey.practice == access.practice_id)).first()
-    if survey is None:
-        raise NotFound(f"No survey {survey_id} at {access.ods_code}.")
-    version = await SurveyVersion.select(SurveyVersion.id, SurveyVersion.number, SurveyVersion.definition).where(
-        (SurveyVersion.survey == survey_id) & SurveyVersion.published_at.is_not_null()
-    ).order_by(SurveyVersion.number, ascending=False).output(load_json=True).first()
-    if version is None:
-        raise NotFound("This survey has no published version, so it has no results yet.")
-    definition = load_definition(version["definition"])
+    survey, version, definition = await published_version(access, survey_id)
     ids = {q.id for q in definition.questions()}
     if by is not None and by not in ("mode", "language") and (
             by not in ids or not isinstance(next(q for q in definition.questions() if q.id == by),

@@ -115,6 +115,22 @@ def bank_listing(collection: str | None, topic: str | None, lang: str) -> list[s
     ]
 
 
+async def published_version(access: PracticeAccess, survey_id: int) -> tuple[dict[str, Any], dict[str, Any],
+                                                                         SurveyDefinition]:
+    """The survey (id, title, status, access) and its newest published version (id, number, definition):
+    the version results, paper entry and exports read."""
+    survey = await Survey.select(Survey.id, Survey.title, Survey.status, Survey.access).where(
+        (Survey.id == survey_id) & (Survey.practice == access.practice_id)).first()
+    if survey is None:
+        raise NotFound(f"No survey {survey_id} at {access.ods_code}.")
+    version = await SurveyVersion.select(SurveyVersion.id, SurveyVersion.number, SurveyVersion.definition).where(
+        (SurveyVersion.survey == survey_id) & SurveyVersion.published_at.is_not_null()
+    ).order_by(SurveyVersion.number, ascending=False).output(load_json=True).first()
+    if version is None:
+        raise NotFound("This survey has no published version yet, so it has no responses or results.")
+    return survey, version, load_definition(version["definition"])
+
+
 async def list_surveys(access: PracticeAccess) -> list[schemas.SurveyOut]:
     rows = await Survey.select().where(Survey.practice == access.practice_id).order_by(Survey.id)
     return [await _out(r) for r in rows]
