@@ -112,7 +112,10 @@ def demo(ctx: click.Context, then_serve: bool) -> None:
     click.echo(f"  Sign in as:  {email}")
     click.echo(f"  Password:    {password}")
     click.echo(f"  API:         http://{settings.host}:{settings.port}/api/practices/Y90001/members")
-    click.echo(f"  API docs:    http://{settings.host}:{settings.port}/schema\n")
+    click.echo(f"  API docs:    http://{settings.host}:{settings.port}/schema")
+    click.echo(f"  Survey:      http://{settings.host}:{settings.port}/api/practices/Y90001/surveys "
+               "(last winter's, with 300 responses)")
+    click.echo(f"  Sign-up:     http://{settings.host}:{settings.port}/join/Y90001\n")
     if then_serve:
         ctx.invoke(serve)
 

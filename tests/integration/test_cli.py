@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from click.testing import CliRunner
 
@@ -47,3 +48,30 @@ def test_demo_prints_credentials_and_loads_a_prg(settings):
     from prg.members.tables import Member
 
     assert Member.count().run_sync() == 36
+
+
+def test_the_demo_has_last_winters_survey_with_results_and_evidence(demo_server):
+    """The README's run command serves a survey with 300 responses from last winter: results weighted to
+    the demo population, the Friends and Family Test return, and last year's guide counting it."""
+    import httpx
+
+    from prg.des.services import year_code_for
+
+    base, password, _ = demo_server
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert http.post("/api/auth/login", json={"email": "manager@y90001.example.org",
+                                                  "password": password}).status_code == 201
+        [survey] = http.get("/api/practices/Y90001/surveys").json()
+        api = f"/api/practices/Y90001/surveys/{survey['id']}"
+        results = http.get(f"{api}/results", params={"weight": "true"})
+        assert results.status_code == 200, results.text
+        assert results.json()["responses"] == 300 and results.json()["weighting"]["converged"]
+        this_year = year_code_for(date.today())
+        last_year = f"{int(this_year[:4]) - 1}-{this_year[2:4]}"
+        guide = {c["key"]: c for c in http.get(f"/api/practices/Y90001/years/{last_year}").json()["components"]}
+        assert guide["survey"]["status"] == "done" and "300 response(s)" in guide["survey"]["evidence"][0]["description"]
+        now = {c["key"]: c["status"] for c in http.get(f"/api/practices/Y90001/years/{this_year}").json()["components"]}
+        assert now["survey"] == "missing"
+        month = guide["survey"]["evidence"][0]["date"][:7]
+        fft = http.get(f"{api}/fft", params={"month": month}).json()
+        assert fft["responses"] > 0 and fft["total"]["total"] > 0
