@@ -82,14 +82,22 @@ class ExportController(Controller):
         done = await services.import_paper_workbook(practice, survey_id, content, filename, request.auth)
         return PaperImported(survey_id=done.survey_id, version=done.version, imported=done.imported)
 
-    @get("/participation-report", media_type=services.HTML)
+    @get("/participation-report.html", media_type=services.HTML)
     async def participation_report(
-        self, practice: CurrentPractice, year: YearCode, format: FromQuery[Literal["html", "docx"]] = "html",  # noqa: A002
+        self, practice: CurrentPractice, year: YearCode,
         survey_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     ) -> Response[bytes]:
-        """The Local Patient Participation Report for a scheme year, as a self-contained HTML page to publish
-        or a DOCX document. Sections without data are flagged missing; small numbers are suppressed."""
-        return _download(await services.participation_report(practice, year, format, survey_id))
+        """The Local Patient Participation Report for a scheme year, as a self-contained page to publish on
+        the practice's website. Sections without data are flagged missing; small numbers are suppressed."""
+        return _download(await services.participation_report(practice, year, "html", survey_id))
+
+    @get("/participation-report.docx", media_type=services.DOCX)
+    async def participation_report_docx(
+        self, practice: CurrentPractice, year: YearCode,
+        survey_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+    ) -> Response[bytes]:
+        """The same report as a Word document."""
+        return _download(await services.participation_report(practice, year, "docx", survey_id))
 
     @get("/achievement-report.xlsx", media_type=services.XLSX)
     async def achievement_workbook(self, practice: CurrentPractice, year: YearCode) -> Response[bytes]:

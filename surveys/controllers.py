@@ -26,6 +26,9 @@ def provide_writer(request: Request) -> ResponseWriter:
 Writer = NamedDependency[ResponseWriter]
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class SurveyController(Controller):
     path = "/surveys"
     tags = ["surveys"]
@@ -67,14 +70,13 @@ class SurveyController(Controller):
         content, filename = await read_upload(data.file)
         return await services.create_from_xlsform(practice, content, filename, access, anonymous, request.auth)
 
-    @get("/{survey_id:int}/xlsform")
+    @get("/{survey_id:int}/xlsform", media_type=XLSX)
     async def export_xlsform(self, practice: CurrentPractice, survey_id: RecordId,
                              version: Annotated[int | None, QueryParameter(ge=1, le=100_000)] = None) -> Response[bytes]:
         """The definition as an XLSForm workbook, to edit in Excel or use in KoBoToolbox/ODK."""
         content, number = await services.xlsform_of(practice, survey_id, version)
         name = f"{practice.ods_code}-survey-{survey_id}-v{number}.xlsx"
-        return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"content-disposition": f'attachment; filename="{name}"'})
+        return Response(content, media_type=XLSX, headers={"content-disposition": f'attachment; filename="{name}"'})
 
     @get("/{survey_id:int}")
     async def get_survey(self, practice: CurrentPractice, survey_id: RecordId) -> schemas.SurveyOut:

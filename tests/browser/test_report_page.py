@@ -22,8 +22,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 async def test_the_report_is_self_contained_and_accessible(client, manager, tmp_path):
     await full_year(client, manager)
-    empty = await client.get(f"{BASE}/exports/participation-report", headers=manager.headers, params={"year": "2011-12"})
-    full = await client.get(f"{BASE}/exports/participation-report", headers=manager.headers, params={"year": "2012-13"})
+    empty = await client.get(f"{BASE}/exports/participation-report.html", headers=manager.headers, params={"year": "2011-12"})
+    full = await client.get(f"{BASE}/exports/participation-report.html", headers=manager.headers, params={"year": "2012-13"})
     assert full.status_code == empty.status_code == 200
     requested: list[str] = []
     async with async_playwright() as playwright:

@@ -65,7 +65,7 @@ async def full_year(client, manager) -> int:
 
 
 async def test_an_empty_year_flags_every_section_missing(client, manager):
-    response = await client.get(f"{BASE}/exports/participation-report", headers=manager.headers,
+    response = await client.get(f"{BASE}/exports/participation-report.html", headers=manager.headers,
                                 params={"year": "2012-13"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
@@ -73,8 +73,8 @@ async def test_an_empty_year_flags_every_section_missing(client, manager):
     page = response.text
     assert page.count('<p class="missing"><strong>Missing:</strong>') == 10
     assert "10 sections still missing" in page
-    docx = await client.get(f"{BASE}/exports/participation-report", headers=manager.headers,
-                            params={"year": "2012-13", "format": "docx"})
+    docx = await client.get(f"{BASE}/exports/participation-report.docx", headers=manager.headers,
+                            params={"year": "2012-13"})
     assert docx.status_code == 200
     assert docx.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessing")
     document = Document(io.BytesIO(docx.content))
@@ -85,7 +85,7 @@ async def test_an_empty_year_flags_every_section_missing(client, manager):
 
 async def test_a_full_year_is_filled_from_the_data(client, manager):
     survey_id = await full_year(client, manager)
-    response = await client.get(f"{BASE}/exports/participation-report", headers=manager.headers,
+    response = await client.get(f"{BASE}/exports/participation-report.html", headers=manager.headers,
                                 params={"year": "2012-13"})
     assert response.status_code == 200, response.text
     page = response.text
@@ -108,8 +108,8 @@ async def test_a_full_year_is_filled_from_the_data(client, manager):
     assert "52 patients answered: 52 on paper" in page
     assert "Not funded by the commissioner" in page and "Tuesday 18:30 to 20:00" in page
     assert page.count("<svg") == 2 and "https://" not in page.replace("https://www.example-surgery.nhs.uk", "")
-    docx = await client.get(f"{BASE}/exports/participation-report", headers=manager.headers,
-                            params={"year": "2012-13", "format": "docx"})
+    docx = await client.get(f"{BASE}/exports/participation-report.docx", headers=manager.headers,
+                            params={"year": "2012-13"})
     document = Document(io.BytesIO(docx.content))
     cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
     assert {"Two more lines at 8am", "Saturday 9:00 to 11:00", "40", HOSTILE.join(["Telephone access ", ""])} <= cells
@@ -149,7 +149,7 @@ async def test_the_2014_template_tables(client, manager):
 
 
 async def test_an_unknown_year_is_a_problem(client, manager):
-    response = await client.get(f"{BASE}/exports/participation-report", headers=manager.headers,
+    response = await client.get(f"{BASE}/exports/participation-report.html", headers=manager.headers,
                                 params={"year": "1999-00"})
     assert 400 <= response.status_code < 500
     response = await client.get(f"{BASE}/exports/achievement-report.xlsx", headers=manager.headers,
