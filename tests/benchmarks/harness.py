@@ -1,11 +1,13 @@
 """What every server benchmark needs: a fresh database (a SQLite file, or a PostgreSQL database made
 beside a server URL and dropped afterwards), a practice with a manager and an API token made through
-the `prg` CLI, and `prg serve` running on a free 127.0.0.1 port until the benchmark ends."""
+the `prg` CLI, and `prg serve` running on a free 127.0.0.1 port until the benchmark ends; the database is
+removed afterwards."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -46,13 +48,14 @@ async def _admin(server_url: str, sql: str) -> None:
 
 @contextmanager
 def bench_server(ods: str, *, postgres: str | None = None, env: dict[str, str] | None = None) -> Iterator[BenchServer]:
-    port, dbname = free_port(), None
+    port, dbname, folder = free_port(), None, None
     if postgres:
         dbname = f"prg_bench_{uuid.uuid4().hex[:8]}"
         asyncio.run(_admin(postgres, f'CREATE DATABASE "{dbname}"'))
         url = postgres.rsplit("/", 1)[0] + "/" + dbname
     else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='prg-bench-')}/bench.sqlite3"
+        folder = tempfile.mkdtemp(prefix="prg-bench-")
+        url = f"sqlite:///{folder}/bench.sqlite3"
     environment = {**os.environ, "PRG_DATABASE_URL": url, "PRG_PORT": str(port), "PRG_LOG_LEVEL": "WARNING",
                    **(env or {})}
 
@@ -80,3 +83,5 @@ def bench_server(ods: str, *, postgres: str | None = None, env: dict[str, str] |
         server.wait(timeout=60)
         if dbname:
             asyncio.run(_admin(postgres, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+        if folder:  # a million-response database is a quarter of a gigabyte
+            shutil.rmtree(folder, ignore_errors=True)
