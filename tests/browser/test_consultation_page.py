@@ -12,8 +12,9 @@ import httpx
 from playwright.async_api import async_playwright
 
 from prg.des.services import year_code_for
-from tests.browser.test_join_page import ARGS, ARTIFACTS, CHROMIUM, serious_violations, sign_in, tab_to
-from tests.browser.test_join_page import pytestmark  # noqa: F401 - skipped where Chromium is missing, alike
+from tests.browser.chromium import ARGS, CHROMIUM, artifact, needs_chromium, serious_violations, sign_in, tab_to
+
+pytestmark = needs_chromium
 
 
 API = "/api/practices/Y90001"
@@ -44,14 +45,13 @@ def consultation_link(base: str, password: str) -> tuple[str, int]:
 async def test_a_member_answers_a_consultation_by_keyboard_alone(demo_server):
     base, password, _ = demo_server
     link, consultation_id = consultation_link(base, password)
-    ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page(locale="en-GB", viewport={"width": 375, "height": 740})
         await page.goto(link)
         assert "Saturday mornings" in await page.content()
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "consultation-question.png", full_page=True)
+        await page.screenshot(path=artifact("consultation-question.png"), full_page=True)
 
         await tab_to(page, "#agree")
         await page.keyboard.press("Space")
@@ -62,11 +62,11 @@ async def test_a_member_answers_a_consultation_by_keyboard_alone(demo_server):
             await page.keyboard.press("Enter")
         assert "thank" in (await page.content()).lower()
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "consultation-thanks.png", full_page=True)
+        await page.screenshot(path=artifact("consultation-thanks.png"), full_page=True)
 
         await page.goto(link)  # the link was for one answer
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "consultation-spent.png", full_page=True)
+        await page.screenshot(path=artifact("consultation-spent.png"), full_page=True)
         spent = (await page.content()).lower()
         assert "already" in spent or "used" in spent
         await browser.close()

@@ -5,54 +5,23 @@ thank-you page (in English and Polish). Screenshots land in tests/artifacts/ for
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import httpx
-import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import async_playwright
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-pytestmark = pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"),
-                                reason="needs Debian's chromium (apt-get install chromium)")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+from tests.browser.chromium import ARGS, CHROMIUM, artifact, needs_chromium, serious_violations, sign_in, tab_to
 
-
-async def serious_violations(page) -> list[str]:
-    results = await Axe().run(page)
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
-            if v.get("impact") in ("serious", "critical")]
-
-
-async def tab_to(page, selector: str, limit: int = 120) -> None:
-    """Press Tab until the element matching `selector` has the focus, as a keyboard user would."""
-    for _ in range(limit):
-        await page.keyboard.press("Tab")
-        if await page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"could not reach {selector} with the Tab key")
-
-
-def sign_in(http: httpx.Client, password: str) -> dict[str, str]:
-    csrf = http.post("/api/auth/login", json={"email": "manager@y90001.example.org",
-                                               "password": password}).json()["csrf_token"]
-    return {"X-CSRF-Token": csrf}
+pytestmark = needs_chromium
 
 
 async def test_a_patient_joins_from_a_poster_by_keyboard_alone(demo_server):
     base, password, _ = demo_server
-    ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page(locale="en-GB", viewport={"width": 375, "height": 740})  # a phone
         await page.goto(base + "/join/Y90001?via=poster")
         assert await page.title() == "Join our Patient Reference Group - Riverside Example Surgery (demo)"
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "join-form-en.png", full_page=True)
+        await page.screenshot(path=artifact("join-form-en.png"), full_page=True)
 
         # Sent empty: the error summary lists what is missing, and each link leads to its field.
         await tab_to(page, "#send")
@@ -62,7 +31,7 @@ async def test_a_patient_joins_from_a_poster_by_keyboard_alone(demo_server):
         assert "Enter your first name" in summary and "Tick the box to agree to be contacted" in summary
         assert " ".join((await page.inner_text("#first_name-error")).split()) == "There is a problem: Enter your first name"
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "join-errors-en.png", full_page=True)
+        await page.screenshot(path=artifact("join-errors-en.png"), full_page=True)
         await page.click(".error-summary a[href='#first_name']")
         assert await page.evaluate("document.activeElement.id") == "first_name"
 
@@ -105,7 +74,7 @@ async def test_a_patient_joins_from_a_poster_by_keyboard_alone(demo_server):
         await page.keyboard.press("Enter")
         await page.wait_for_selector("text=We have your request to join")
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "join-thanks-en.png", full_page=True)
+        await page.screenshot(path=artifact("join-thanks-en.png"), full_page=True)
         await browser.close()
 
     with httpx.Client(base_url=base) as http:
@@ -133,7 +102,7 @@ async def test_the_polish_page_and_unknown_practice_are_accessible(demo_server):
         await page.wait_for_selector(".error-summary")
         assert "Wpisz swoje imię" in await page.inner_text(".error-summary")
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "join-errors-pl.png", full_page=True)
+        await page.screenshot(path=artifact("join-errors-pl.png"), full_page=True)
         await page.goto(base + "/join/Y99999")
         assert "Nie możemy znaleźć tej przychodni" in await page.inner_text("h1")
         assert await serious_violations(page) == []

@@ -10,9 +10,10 @@ import pytest
 import zxingcpp
 from playwright.async_api import async_playwright
 
-from tests.browser.test_survey_form import ARGS, ARTIFACTS, CHROMIUM, serious_violations
+from tests.browser.chromium import ARGS, CHROMIUM, artifact, needs_chromium, serious_violations
 
-pytestmark = pytest.mark.skipif(not CHROMIUM, reason="needs Debian's chromium (apt-get install chromium)")
+pytestmark = needs_chromium
+
 
 # Draw the inline SVG QR code on a canvas as the browser renders it, and hand back its grey pixels.
 PIXELS_OF_QR = """async () => {
@@ -49,14 +50,13 @@ async def test_poster_renders_accessibly_and_its_qr_code_decodes_to_the_sign_up_
     response = http.get(f"/api/practices/Y90001/recruitment/{kind}.html",
                         params={"language": language, "phone": "01234 567890"})
     assert response.status_code == 200, response.text
-    ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page()
         await page.set_content(response.text)
         assert await page.get_attribute("html", "dir") == ("rtl" if language == "ur" else "ltr")
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / f"{kind}-{language}.png", full_page=True)
+        await page.screenshot(path=artifact(f"{kind}-{language}.png"), full_page=True)
         drawn = await page.evaluate(PIXELS_OF_QR)
         await browser.close()
     image = np.array(drawn["grey"], dtype=np.uint8).reshape(drawn["size"], drawn["size"])

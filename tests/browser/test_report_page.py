@@ -1,23 +1,15 @@
 """The Local Patient Participation Report in a real Chromium: opened from the file a practice would put on
 its website, with every network request refused (it must need none), checked with axe-core (zero serious
-or critical violations) and kept as a screenshot beside the test's files."""
+or critical violations) and kept as a screenshot in tests/artifacts/."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
-import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import async_playwright
 
+from tests.browser.chromium import ARGS, CHROMIUM, artifact, needs_chromium, serious_violations
 from tests.integration.test_exports_report import BASE, full_year
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"),
-                                reason="needs Debian's chromium (apt-get install chromium)")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+pytestmark = needs_chromium
 
 
 async def test_the_report_is_self_contained_and_accessible(client, manager, tmp_path):
@@ -48,11 +40,9 @@ async def test_the_report_is_self_contained_and_accessible(client, manager, tmp_
             else:
                 assert await page.locator("p.missing").count() >= 5
             assert await page.locator("h2").count() >= 11
-            results = await Axe().run(page)
-            serious = [f"{v['id']}: {v['help']}" for v in results.response["violations"]
-                       if v.get("impact") in ("serious", "critical")]
-            assert serious == [], name
-            await page.screenshot(path=tmp_path / f"{name}.png", full_page=True)
-            assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+            assert await serious_violations(page) == [], name
+            screenshot = artifact(f"{name}.png")
+            await page.screenshot(path=screenshot, full_page=True)
+            assert screenshot.stat().st_size > 10_000
         await browser.close()
     assert requested == []  # nothing outside the file was fetched: no fonts, scripts, images or styles

@@ -5,25 +5,15 @@ violations). Screenshots land in tests/artifacts/ for a person to look at."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import httpx
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import async_playwright
 
+from tests.browser.chromium import ARGS, CHROMIUM, artifact, needs_chromium, serious_violations, tab_to
 from tests.helpers import DATA
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-# Skipped on a machine without Chromium, but never on CI (.ci/run installs it; CI=true is set there).
-pytestmark = pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"),
-                                reason="needs Debian's chromium (apt-get install chromium)")
-# Chromium as root, headless, with nothing reaching out to the network.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -39,31 +29,15 @@ def published_survey(demo_server):
         yield base, survey, http, headers
 
 
-async def serious_violations(page) -> list[str]:
-    results = await Axe().run(page)
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
-            if v.get("impact") in ("serious", "critical")]
-
-
-async def tab_to(page, selector: str, limit: int = 80) -> None:
-    """Press Tab until the element matching `selector` has the focus, as a keyboard user would."""
-    for _ in range(limit):
-        await page.keyboard.press("Tab")
-        if await page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"could not reach {selector} with the Tab key")
-
-
 async def test_a_patient_answers_in_polish_by_keyboard_alone(published_survey):
     base, survey, http, headers = published_survey
-    ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page(locale="pl-PL", extra_http_headers={"Accept-Language": "pl-PL,pl;q=0.9"})
         await page.goto(base + survey["link"])
         assert await page.get_attribute("html", "lang") == "pl"
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "survey-page-1-pl.png", full_page=True)
+        await page.screenshot(path=artifact("survey-page-1-pl.png"), full_page=True)
 
         # Continue without answering: the error summary appears and links to the question.
         await tab_to(page, "button[value=next]")
@@ -71,7 +45,7 @@ async def test_a_patient_answers_in_polish_by_keyboard_alone(published_survey):
         await page.wait_for_selector(".error-summary")
         assert "Wybierz odpowiedź" in await page.inner_text(".error-summary")
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "survey-error-pl.png", full_page=True)
+        await page.screenshot(path=artifact("survey-error-pl.png"), full_page=True)
 
         await tab_to(page, "#fft-very_good")
         await page.keyboard.press("Space")
@@ -92,7 +66,7 @@ async def test_a_patient_answers_in_polish_by_keyboard_alone(published_survey):
         await page.keyboard.press("Enter")
         await page.wait_for_selector("text=Dziękujemy")
         assert await serious_violations(page) == []
-        await page.screenshot(path=ARTIFACTS / "survey-thanks-pl.png", full_page=True)
+        await page.screenshot(path=artifact("survey-thanks-pl.png"), full_page=True)
         await browser.close()
 
     stored = http.get(f"/api/practices/Y90001/surveys/{survey['id']}/responses", headers=headers).json()
