@@ -49,19 +49,10 @@ from surveys.definition import (
     SingleChoiceQuestion,
     SurveyDefinition,
 )
+from surveys.weighting import category_codes
 
 __all__ = ["STAR", "collate", "crosstab", "suppress_counts", "suppress_table"]
 
-
-def _codes(values: Any, categories: Sequence[Any]) -> NDArray[np.intp]:
-    """Index of each value in `categories` (-1 for missing or unknown values), vectorised. Categorical
-    values (as results loads single-choice answers) are mapped through their few categories and codes."""
-    wanted = pd.Index(list(categories), dtype=object)
-    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-        categorical = values.array if isinstance(values, (pd.Series, pd.Index)) else values
-        remap = np.append(wanted.get_indexer(pd.Index(categorical.categories, dtype=object)), -1)  # -1: no value
-        return np.asarray(remap[categorical.codes], dtype=np.intp)
-    return np.asarray(wanted.get_indexer(pd.Index(values, dtype=object)), dtype=np.intp)
 
 STAR = "*"
 Count = int | str | None
@@ -460,7 +451,7 @@ def _question(q: Question, frame: pd.DataFrame, shown: NDArray[np.bool_], ctx: _
 
     if isinstance(q, SingleChoiceQuestion):
         codes = [o.code for o in q.options]
-        idx = np.asarray(_codes(values, codes), dtype=np.intp)
+        idx = category_codes(values, codes)
         known = idx >= 0  # stored answers are valid; an unknown code would be a storage error, not counted
         idx = idx[known]
         w = w[known] if w is not None else None
@@ -469,7 +460,7 @@ def _question(q: Question, frame: pd.DataFrame, shown: NDArray[np.bool_], ctx: _
         codes = [o.code for o in q.options]
         exploded = pd.Series(values, dtype=object).explode()
         pos = exploded.index.to_numpy()
-        idx = np.asarray(_codes(exploded.to_numpy(), codes), dtype=np.intp)
+        idx = category_codes(exploded.to_numpy(), codes)
         keep = idx >= 0
         idx, pos = idx[keep], pos[keep]
         counts = np.bincount(idx, minlength=len(codes)).astype(np.float64)
@@ -480,7 +471,7 @@ def _question(q: Question, frame: pd.DataFrame, shown: NDArray[np.bool_], ctx: _
         table = pd.DataFrame.from_records(list(values), columns=[r.id for r in q.rows]) if base else pd.DataFrame(columns=[r.id for r in q.rows])
         rows = []
         for r in q.rows:
-            cat = _codes(table[r.id].to_numpy(dtype=object), codes)
+            cat = category_codes(table[r.id].to_numpy(dtype=object), codes)
             ok = cat >= 0
             block: dict[str, Any] = {"row": r.id, "base": int(ok.sum())}
             block.update(_choice_block(codes, np.asarray(cat[ok], dtype=np.intp), w[ok] if w is not None else None, ctx, q.top_box))
@@ -617,7 +608,7 @@ def crosstab(
     visibility = _visibility(definition)
     shown = _shown(frame, *visibility[q.id], _containers(definition)) if q.id in visibility else np.ones(n, dtype=bool)
     group_codes = [o.code for o in by_q.options]
-    gidx = np.asarray(_codes(frame[by_question_id].to_numpy(dtype=object), group_codes))
+    gidx = category_codes(frame[by_question_id].to_numpy(dtype=object), group_codes)
     groups = []
     for g, code in enumerate([*group_codes, None]):
         mask = gidx == (g if code is not None else -1)
@@ -655,5 +646,5 @@ def _raw_counts(q: Question, frame: pd.DataFrame) -> list[int]:
     if not isinstance(q, SingleChoiceQuestion):
         return []
     codes = [o.code for o in q.options]
-    cat = _codes(frame[q.id].to_numpy(dtype=object), codes)
+    cat = category_codes(frame[q.id].to_numpy(dtype=object), codes)
     return [int(c) for c in np.bincount(cat[cat >= 0], minlength=len(codes))[: len(codes)]]

@@ -35,6 +35,7 @@ from prg.errors import ErrorDetail, InvalidInput
 __all__ = [
     "CollapseResult",
     "RakingResult",
+    "category_codes",
     "collapse_thin",
     "kish",
     "post_stratify",
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 
-def _codes(values: Any, categories: Sequence[Any]) -> NDArray[np.intp]:
+def category_codes(values: Any, categories: Sequence[Any]) -> NDArray[np.intp]:
     """Index of each value in `categories` (-1 for missing or unknown values), vectorised. Categorical
     values (as results loads single-choice answers) are mapped through their few categories and codes."""
     wanted = pd.Index(list(categories), dtype=object)
@@ -124,7 +125,7 @@ def _target_shares(name: str, margin: Mapping[Any, Any]) -> tuple[list[Any], NDA
 
 def _group_index(name: str, column: pd.Series, cats: list[Any]) -> tuple[NDArray[np.intp], list[ErrorDetail]]:
     """Index into `cats` of every respondent's value (vectorised), with problems for values not in `cats`."""
-    codes = np.asarray(_codes(column, cats), dtype=np.intp)
+    codes = category_codes(column, cats)
     problems: list[ErrorDetail] = []
     outside = codes < 0
     if outside.any():
@@ -381,7 +382,7 @@ def collapse_thin(
         raise InvalidInput(f"'{column}' is not a column of the sample.", [ErrorDetail("is not a column", field=f"margins.{column}")])
     margin = margins[column]
     cats = list(margin.keys())
-    known = _codes(sample[column], cats)
+    known = category_codes(sample[column], cats)
     counts = np.bincount(known[known >= 0], minlength=len(cats))
     groups: list[list[Any]] = [[c] for c in cats]
     sizes = [int(x) for x in counts]
@@ -423,7 +424,7 @@ def collapse_thin(
         remap = np.append(merged.get_indexer(labels), -1)
         out[column] = pd.Categorical.from_codes(remap[categorical.codes], categories=merged)
     elif mapping:
-        codes = _codes(sample[column], cats)
+        codes = category_codes(sample[column], cats)
         labels = np.asarray([mapping.get(c, c) for c in cats] + [None], dtype=object)
         relabelled = labels[codes]  # code -1 (not a margin category) picks None: keep the original value
         original = sample[column].to_numpy(dtype=object)
