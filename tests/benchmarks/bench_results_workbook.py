@@ -29,30 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_results import definition  # noqa: E402 - the same 12-question survey
 from bench_survey_submissions import OPTIONS  # noqa: E402
 from report import figure  # noqa: E402
 
-AGES = ["Under 16", "16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
 COMMENTS = ["Friendly reception, long wait.", "=1+1 the phones", "Parking is hard <script>alert(1)</script>"]
-
-
-def definition() -> dict:
-    questions = [{"type": "single_choice", "id": f"q{i}", "label": {"en": f"Question {i}"}, "options": OPTIONS,
-                  "top_box": ["very_good", "good"]} for i in range(1, 7)]
-    questions += [
-        {"type": "single_choice", "id": "sex", "label": {"en": "Sex"},
-         "options": [{"code": c, "label": {"en": c}} for c in ["f", "m"]],
-         "dimension": {"name": "sex", "groups": {"f": "female", "m": "male"}}},
-        {"type": "single_choice", "id": "age", "label": {"en": "Age"},
-         "options": [{"code": f"a{i}", "label": {"en": a}} for i, a in enumerate(AGES)],
-         "dimension": {"name": "age_band", "groups": {f"a{i}": a for i, a in enumerate(AGES)}}},
-        {"type": "multiple_choice", "id": "contact", "label": {"en": "Contact"},
-         "options": [{"code": c, "label": {"en": c}} for c in ["phone", "online", "in_person"]]},
-        {"type": "scale_0_10", "id": "recommend", "label": {"en": "Recommend"}},
-        {"type": "number", "id": "visits", "label": {"en": "Visits"}, "min": 0, "max": 100},
-        {"type": "long_text", "id": "comment", "label": {"en": "Comments"}},
-    ]
-    return {"title": {"en": "Results benchmark"}, "sections": [{"id": "all", "questions": questions}]}
 
 
 def responses(n: int) -> list[tuple[dict, str, str, str]]:
