@@ -151,10 +151,33 @@ class AuditEntry(msgspec.Struct):
     details: dict
 
 
+class ConsultationCopy(msgspec.Struct):
+    """A virtual consultation put to the member, and their answer if they gave one."""
+
+    title: str
+    question: str
+    channel: str
+    status: str
+    sent_at: datetime | None
+    answer: str | None
+    comment: str
+    answered_at: datetime | None
+
+
+class ContactBlockOut(msgspec.Struct):
+    """The practice stopped e-mailing the member: their address bounced, or they opted out."""
+
+    reason: str
+    recorded_at: datetime
+
+
 class SubjectAccessExport(msgspec.Struct):
-    """Everything held on one member (UK GDPR Article 15)."""
+    """Everything held on one member (UK GDPR Article 15): every table that names the member has a part here
+    (tests/integration/test_members.py checks the list against the schema)."""
 
     practice: str
     generated_at: datetime
     member: MemberOut
+    consultations: list[ConsultationCopy]
+    contact_blocks: list[ContactBlockOut]
     audit_trail: list[AuditEntry]

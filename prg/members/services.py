@@ -187,8 +187,9 @@ async def update_member(access: PracticeAccess, member_id: int, data: schemas.Me
 
 
 async def erase_member(access: PracticeAccess, member_id: int, actor: Identity) -> None:
-    """Remove the person's data for good. Consent records go with the member row (ON DELETE CASCADE);
-    the audit log keeps only that member number N was erased, by whom and when."""
+    """Remove the person's data for good. Consent records, the member's copies of consultations (with their
+    answers) and contact blocks go with the member row (ON DELETE CASCADE); the audit log keeps only that
+    member number N was erased, by whom and when."""
     async with write_transaction():
         await _member_row(access, member_id)
         await Consent.delete().where(Consent.member == member_id)
@@ -239,13 +240,27 @@ async def withdraw_consent(access: PracticeAccess, member_id: int, consent_id: i
 
 
 async def subject_access_export(access: PracticeAccess, member_id: int, actor: Identity) -> schemas.SubjectAccessExport:
+    # The participation year's tables name members too (prg.des depends on this package, so imported here).
+    from prg.des.tables import ConsultationDelivery, ContactBlock
+
     member = await get_member(access, member_id)
+    mine = (ConsultationDelivery.member == member_id) & (ConsultationDelivery.practice == access.practice_id)
+    copies = await ConsultationDelivery.select(
+        ConsultationDelivery.consultation.title.as_alias("title"),
+        ConsultationDelivery.consultation.question.as_alias("question"),
+        ConsultationDelivery.channel, ConsultationDelivery.status, ConsultationDelivery.sent_at,
+        ConsultationDelivery.answer, ConsultationDelivery.comment, ConsultationDelivery.answered_at,
+    ).where(mine).order_by(ConsultationDelivery.id)
+    blocks = await ContactBlock.select(ContactBlock.reason, ContactBlock.recorded_at).where(
+        (ContactBlock.member == member_id) & (ContactBlock.practice == access.practice_id)).order_by(ContactBlock.id)
     events, _ = await list_events(access.practice_id, entity="member", entity_id=member_id, limit=10_000)
     async with write_transaction():
         await record("member.subject_access_export", actor, practice_id=access.practice_id, entity="member",
                      entity_id=member_id)
     return schemas.SubjectAccessExport(
         practice=f"{access.name} ({access.ods_code})", generated_at=utcnow(), member=member,
+        consultations=[msgspec.convert(c, schemas.ConsultationCopy, strict=False) for c in copies],
+        contact_blocks=[msgspec.convert(b, schemas.ContactBlockOut, strict=False) for b in blocks],
         audit_trail=[msgspec.convert(e, schemas.AuditEntry, strict=False) for e in reversed(events)],
     )
 

@@ -142,6 +142,16 @@ async def test_mails_arrive_with_single_use_links_and_tallies(client, manager, i
     # Sending again sends nobody anything new.
     assert (await send(client, manager, c["id"]))["sent_now"] == 0 and len(inbox.messages) == 2
 
+    # The member's subject access export holds what they were asked and what they said; a bounce is there too.
+    bob = (await client.get(f"{BASE}/members/{people['bob']}/subject-access", headers=manager.headers)).json()
+    assert [(c["title"], c["channel"], c["status"], c["answer"], c["comment"]) for c in bob["consultations"]] == [
+        ("Saturday opening", "email", "sent", "disagree", "Too early")]
+    gus = (await client.get(f"{BASE}/members/{people['gus']}/subject-access", headers=manager.headers)).json()
+    assert gus["consultations"] == [] and [b["reason"] for b in gus["contact_blocks"]] == ["bounced"]
+    page = await client.get(f"{BASE}/members/{people['bob']}/subject-access.html", headers=manager.headers)
+    assert "Saturday opening" in page.text and "disagree on" in page.text and "Too early" in page.text
+    assert "&lt;b&gt;9 to 12&lt;/b&gt;" in page.text and "<b>9" not in page.text
+
     # Erasure erases: the member's answer and comment go with them.
     assert (await client.delete(f"{BASE}/members/{people['bob']}", headers=manager.headers)).status_code == 204
     assert await ConsultationDelivery.count().where(ConsultationDelivery.member == people["bob"]) == 0

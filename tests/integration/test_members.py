@@ -113,6 +113,20 @@ async def test_staff_cannot_export_or_erase(client, manager, make_staff):
     assert (await client.delete(f"{BASE}/{member['id']}", headers=staff.headers)).status_code == 403
 
 
+def test_subject_access_covers_every_table_that_names_a_member():
+    """A new table with a member column must join the subject access export (and go on erasure): this
+    fails until it is added here and to prg.members.services.subject_access_export."""
+    from piccolo.columns import ForeignKey, OnDelete
+
+    from prg.members.tables import Member
+
+    naming = [column for table in db.all_tables() for column in table._meta.foreign_key_columns
+              if isinstance(column, ForeignKey) and column._foreign_key_meta.resolved_references is Member]
+    # Exported as member.consents, consultations and contact_blocks.
+    assert {c._meta.table.__name__ for c in naming} == {"Consent", "ConsultationDelivery", "ContactBlock"}
+    assert {c._foreign_key_meta.on_delete for c in naming} == {OnDelete.cascade}  # erased with the member
+
+
 async def all_database_text() -> str:
     """Every value of every row of every table, as one string to search."""
     chunks = []
