@@ -170,6 +170,15 @@ async def _row(table: type, access: PracticeAccess, item_id: int, year_code: str
     return row
 
 
+async def _delete_row(table: type, access: PracticeAccess, item_id: int, year_code: str, what: str, *,
+                      entity: str, action: str, actor: Identity) -> None:
+    """Delete one of the year's rows (404 unless it is this practice's, in this year), audited."""
+    async with write_transaction():
+        await _row(table, access, item_id, year_code, what)
+        await table.delete().where(table.id == item_id)
+        await record(action, actor, practice_id=access.practice_id, entity=entity, entity_id=item_id)
+
+
 # --------------------------------------------------------------------------------------------------------
 # Priorities
 # --------------------------------------------------------------------------------------------------------
@@ -244,11 +253,8 @@ async def update_priority(access: PracticeAccess, year_code: str, priority_id: i
 
 
 async def delete_priority(access: PracticeAccess, year_code: str, priority_id: int, actor: Identity) -> None:
-    async with write_transaction():
-        await _row(Priority, access, priority_id, year_code, "priority")
-        await Priority.delete().where(Priority.id == priority_id)
-        await record("des.priority_delete", actor, practice_id=access.practice_id, entity="priority",
-                     entity_id=priority_id)
+    await _delete_row(Priority, access, priority_id, year_code, "priority",
+                      entity="priority", action="des.priority_delete", actor=actor)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -342,11 +348,8 @@ async def update_meeting(access: PracticeAccess, year_code: str, meeting_id: int
 
 
 async def delete_meeting(access: PracticeAccess, year_code: str, meeting_id: int, actor: Identity) -> None:
-    async with write_transaction():
-        await _row(Engagement, access, meeting_id, year_code, "meeting")
-        await Engagement.delete().where(Engagement.id == meeting_id)
-        await record("des.meeting_delete", actor, practice_id=access.practice_id, entity="engagement",
-                     entity_id=meeting_id)
+    await _delete_row(Engagement, access, meeting_id, year_code, "meeting",
+                      entity="engagement", action="des.meeting_delete", actor=actor)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -422,11 +425,8 @@ async def update_action_item(access: PracticeAccess, year_code: str, item_id: in
 
 
 async def delete_action_item(access: PracticeAccess, year_code: str, item_id: int, actor: Identity) -> None:
-    async with write_transaction():
-        await _row(ActionItem, access, item_id, year_code, "action item")
-        await ActionItem.delete().where(ActionItem.id == item_id)
-        await record("des.action_delete", actor, practice_id=access.practice_id, entity="action_item",
-                     entity_id=item_id)
+    await _delete_row(ActionItem, access, item_id, year_code, "action item",
+                      entity="action_item", action="des.action_delete", actor=actor)
 
 
 async def you_said_we_did(access: PracticeAccess, year_code: str) -> schemas.YouSaidWeDid:

@@ -63,6 +63,13 @@ async def test_payment_on_the_demo_practice_and_overrides(client, demo_manager):
     third = (await client.get(f"{API}/2013-14", headers=h)).json()
     assert third["payment"]["expected"] == 2728.0 and third["payment"]["components_paid"] == ["priorities"]
     assert (await client.get(f"{API}/2020-21", headers=h)).json()["payment"]["payable"] is False
+    # Deleting the evidence takes the payment away again; the priority is only in its own year.
+    priority = created.json()["id"]
+    assert (await client.delete(f"{API}/2012-13/priorities/{priority}", headers=h)).status_code == 404
+    assert (await client.delete(f"{API}/2013-14/priorities/{priority}", headers=h)).status_code == 204
+    assert (await client.get(f"{API}/2013-14", headers=h)).json()["payment"]["components_paid"] == []
+    audit = (await client.get("/api/practices/Y90001/audit", headers=h)).json()["items"]
+    assert (audit[0]["action"], audit[0]["entity"], audit[0]["entity_id"]) == ("des.priority_delete", "priority", priority)
 
 
 async def test_bad_input_names_the_field_and_changes_nothing(client, manager):
