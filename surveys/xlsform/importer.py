@@ -1,47 +1,5 @@
-"""XLSForm import and export: survey definitions edited in Excel and exchanged with KoBoToolbox / ODK.
-
-`import_xlsform(data)` reads an .xlsx XLSForm into a validated `SurveyDefinition`; `export_xlsform(defn)`
-writes one, using the same conventions, so ``import_xlsform(export_xlsform(d)) == d``. Reading is safe:
-the bytes must be a real .xlsx (zip checked against bombs and unsafe paths by `prg.uploads.check_zip`,
-XML entity declarations refused, formulas refused, never evaluated), and every problem is reported as an
-`InvalidInput` error whose `field` is the sheet (``survey``, ``choices``, ``settings``), with the
-spreadsheet `row` (header = row 1) and `column`.
-
-The supported subset (anything else is an error naming the sheet and row, never silently dropped):
-
-- ``survey`` sheet columns: ``type``, ``name``, ``label``, ``hint``, ``required`` (yes/no), ``relevant``
-  (the skip-logic subset of `surveys.skip_logic`: ``${q} = 'a'``, ``!=``, ``<``, ``<=``, ``>``, ``>=``
-  with a quoted code or a number, ``selected(${q}, 'a')``, ``${q} != ''`` / ``${q} = ''``, ``and``,
-  ``or``, ``not(...)``, parentheses), ``constraint`` (only ``. >= N`` and ``. <= N`` for numbers,
-  ``. >= date('YYYY-MM-DD')`` / ``. <= date(...)`` for dates and ``string-length(.) <= N`` for text,
-  joined by ``and``), ``appearance``, ``parameters`` (for ``range`` only), and our own optional columns
-  ``prg_dimension`` (``sex``, ``age_band``, ``ethnicity`` or ``custom:<name>`` on a ``select_one``) and
-  ``prg_top_box`` (space-separated codes). ``choice_filter``, ``calculation``, ``default``,
-  ``read_only``, ``repeat_count``, ``trigger`` and media columns are refused when filled in; other columns
-  (``constraint_message``, ``required_message``, ``guidance_hint``, KoBo's ``$kuid``...) are ignored.
-- Types: ``select_one L`` (single choice), ``select_multiple L`` (multiple choice; KoBo's
-  ``select_from_list_name`` column may name the list instead), ``integer`` and
-  ``decimal`` (number), ``date``, ``text`` (short text; with appearance ``multiline``, long text),
-  ``range`` with parameters ``start=0 end=10 step=1`` (0-10 scale), ``note`` (only as the first rows of a
-  group, where it becomes the section's introduction; the group's ``hint`` does too), ``begin_group`` /
-  ``end_group``. Metadata rows (``start``, ``end``, ``today``, ``deviceid``, ``username``, ``audit``...)
-  are skipped: the product records its own submission date and nothing about the device.
-- Sections: each top-level group is a section (its ``relevant`` is the section's ``show_if``); runs of
-  questions outside any group become sections of their own (``section_1``...). Other nested groups are
-  refused, except rating grids.
-- Rating grid: a group with appearance ``table-list`` whose rows are all ``select_one`` over the same
-  list (written by export, with rows named ``<grid>_<row>``; an optional first row with appearance
-  ``label`` is a header), or a ``field-list`` group whose first ``select_one`` has appearance ``label``
-  and the rest ``list-nolabel`` (the older ODK pattern). The group's label, hint, ``relevant`` and
-  ``prg_top_box`` belong to the grid; its rows must all be required or all optional.
-- ``choices`` sheet: ``list_name``, ``name``, ``label``, and ``prg_group`` (the population group of the
-  option, for a question with ``prg_dimension``).
-- ``settings`` sheet: ``form_title`` (in the default language; ``prg_form_title::Polish (pl)`` for
-  others: pyxform cannot read translated titles), ``form_id``, ``version``, ``default_language``.
-- Languages: ``label::English (en)``, ``hint::Polish (pl)``; a plain ``label`` column is the default
-  language (``default_language``, else English). Names are lower-cased on import (KoBo writes
-  ``Q1``); a name must then be lower-case letters, digits and ``_``, starting with a letter.
-"""
+"""XLSForm import: an .xlsx workbook read safely into a validated `SurveyDefinition`, every problem
+reported with its sheet, row and column (the supported subset is in the package's docstring)."""
 
 from __future__ import annotations
 
@@ -52,7 +10,6 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
 import msgspec
@@ -62,29 +19,20 @@ from prg.uploads import check_xlsx_safety, is_xlsx, shown_name
 from surveys import skip_logic
 from surveys.definition import (
     NAME_RE,
-    DateQuestion,
-    LongTextQuestion,
-    MultipleChoiceQuestion,
-    NumberQuestion,
-    Question,
-    RatingGridQuestion,
-    ScaleQuestion,
-    ShortTextQuestion,
-    SingleChoiceQuestion,
     SurveyDefinition,
     validate_definition,
 )
 from surveys.definition import _from_msgspec as _error_from_msgspec
 from surveys.skip_logic import Compare, SkipLogicError
+from surveys.xlsform.languages import language_code
 
-__all__ = ["MAX_BYTES", "export_xlsform", "import_xlsform", "language_column_name"]
+__all__ = ["MAX_BYTES", "import_xlsform"]
 
 MAX_BYTES = 5_000_000
 _MAX_UNZIPPED = 50_000_000  # what a real XLSForm expands to is a few hundred KB
 MAX_SURVEY_ROWS = 2_000
 MAX_CHOICE_ROWS = 20_000
 MAX_CELL = 4_000
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _METADATA_TYPES = frozenset(
     {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "simserial", "subscriberid", "audit"}
@@ -140,43 +88,6 @@ _CHOICES_COLUMNS = ("list_name", "name", "label", "prg_group")
 _SETTINGS_COLUMNS = ("form_title", "form_id", "version", "default_language", "prg_form_title")
 _TRUE = frozenset({"yes", "true", "true()", "1", "y"})
 _FALSE = frozenset({"", "no", "false", "false()", "0", "n"})
-_LANGUAGE_RE = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)\)\s*$")
-
-# ---------------------------------------------------------------------------------------------------------
-# Languages
-# ---------------------------------------------------------------------------------------------------------
-
-
-@cache
-def _language_names() -> dict[str, str]:
-    """English language name (lower case) -> code, from babel's CLDR data: 'polish' -> 'pl'."""
-    from babel import Locale
-
-    names = Locale("en").languages
-    return {name.lower(): code for code, name in names.items() if re.fullmatch(r"[a-z]{2,3}", code)}
-
-
-def language_column_name(code: str) -> str:
-    """How a language is written in XLSForm column headers: 'English (en)', 'Polish (pl)'."""
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        name = Locale.parse(code.replace("-", "_")).get_display_name("en") or code
-    except (UnknownLocaleError, ValueError):
-        name = code
-    return f"{name} ({code})"
-
-
-def _language_code(text: str) -> str | None:
-    text = text.strip()
-    m = _LANGUAGE_RE.match(text)
-    if m:
-        primary, _, region = m.group("code").replace("_", "-").partition("-")
-        return primary.lower() + (f"-{region}" if region else "")
-    if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", text):
-        return text
-    return _language_names().get(text.lower())
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Reading sheets
@@ -308,7 +219,7 @@ def _columns(
             continue
         if base in translated:
             if sep:
-                lang = _language_code(rest)
+                lang = language_code(rest)
                 if lang is None:
                     errors.add(
                         sheet.name, 1, header,
@@ -411,7 +322,7 @@ class _Importer:
                 base, sep, rest = header.partition("::")
                 base = base.strip().lower()
                 if base in ("form_title", "prg_form_title") and sep:
-                    lang = _language_code(rest)
+                    lang = language_code(rest)
                     if lang is None:
                         self.errors.add("settings", 1, header, "cannot tell which language this is")
                     else:
@@ -425,7 +336,7 @@ class _Importer:
         else:
             main_title = ""
         if default_raw:
-            code = _language_code(default_raw)
+            code = language_code(default_raw)
             if code is None:
                 self.errors.add(
                     "settings", self.settings_row, "default_language",
@@ -452,7 +363,7 @@ class _Importer:
         for header in self.survey.headers:
             base, sep, rest = header.partition("::")
             if sep and base.strip().lower() == "label":
-                code = _language_code(rest)
+                code = language_code(rest)
                 if code:
                     found.append(code)
         return "en" if "en" in found or not found else found[0]
@@ -1021,158 +932,3 @@ def import_xlsform(data: bytes, *, filename: str | None = None) -> SurveyDefinit
     if errors:
         raise InvalidInput("The XLSForm cannot be imported.", [importer.locate(e) for e in errors])
     return defn
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Export
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _number_text(value: int | float) -> str:
-    return skip_logic._literal(value)
-
-
-def _bounds(prefix: str, low: str | None, high: str | None) -> str:
-    parts = []
-    if low is not None:
-        parts.append(f"{prefix} >= {low}")
-    if high is not None:
-        parts.append(f"{prefix} <= {high}")
-    return " and ".join(parts)
-
-
-def export_xlsform(defn: SurveyDefinition, *, form_id: str = "prg_survey", version: str | None = None) -> bytes:
-    """Write a definition as an XLSForm (.xlsx bytes) that KoBoToolbox, ODK and pyxform can read.
-
-    Conventions: one group per section (appearance field-list; the intro as a first note), one choice
-    list per choice question named after it, rating grids as table-list groups with rows named
-    ``<grid>_<row>``, text bounds as constraints, and our `prg_*` columns for dimensions and top box.
-    Every cell is written as text, so nothing in a label can become a formula.
-    """
-    import openpyxl
-    from openpyxl.styles import Font
-
-    langs = list(defn.languages)
-    lang_names = {lang: language_column_name(lang) for lang in langs}
-    survey_headers = (
-        ["type", "name"]
-        + [f"label::{lang_names[lang]}" for lang in langs]
-        + [f"hint::{lang_names[lang]}" for lang in langs]
-        + ["required", "relevant", "constraint", "appearance", "parameters", "prg_dimension", "prg_top_box"]
-    )
-    choice_headers = ["list_name", "name"] + [f"label::{lang_names[lang]}" for lang in langs] + ["prg_group"]
-    survey_rows: list[dict[str, str]] = []
-    choice_rows: list[dict[str, str]] = []
-    taken = {s.id for s in defn.sections} | {q.id for q in defn.questions()}
-    for q in defn.questions():
-        if isinstance(q, RatingGridQuestion):
-            taken |= {f"{q.id}_{r.id}" for r in q.rows}
-
-    def texts(column: str, text: dict[str, str] | None) -> dict[str, str]:
-        return {f"{column}::{lang_names[lang]}": value for lang, value in (text or {}).items() if lang in lang_names}
-
-    def relevant(show_if: str | None) -> str:
-        return skip_logic.to_xpath(show_if) if show_if else ""
-
-    def choices(list_name: str, q: Question) -> None:
-        groups = q.dimension.groups if isinstance(q, SingleChoiceQuestion) and q.dimension else {}
-        for option in q.options:  # type: ignore[union-attr]
-            row = {"list_name": list_name, "name": option.code, **texts("label", option.label)}
-            if option.code in groups:
-                row["prg_group"] = groups[option.code]
-            choice_rows.append(row)
-
-    for section in defn.sections:
-        survey_rows.append(
-            {"type": "begin_group", "name": section.id, **texts("label", section.title),
-             "relevant": relevant(section.show_if), "appearance": "field-list"}
-        )  # fmt: skip
-        if section.intro:
-            name, n = f"{section.id}_intro", 1
-            while name in taken:
-                n += 1
-                name = f"{section.id}_intro_{n}"
-            taken.add(name)
-            survey_rows.append({"type": "note", "name": name, **texts("label", section.intro)})
-        for q in section.questions:
-            row: dict[str, str] = {"name": q.id, **texts("label", q.label), **texts("hint", q.help)}
-            row["required"] = "yes" if q.required else ""
-            row["relevant"] = relevant(q.show_if)
-            if isinstance(q, SingleChoiceQuestion):
-                row["type"] = f"select_one {q.id}"
-                row["prg_top_box"] = " ".join(q.top_box)
-                row["prg_dimension"] = q.dimension.name if q.dimension else ""
-                choices(q.id, q)
-            elif isinstance(q, MultipleChoiceQuestion):
-                row["type"] = f"select_multiple {q.id}"
-                choices(q.id, q)
-            elif isinstance(q, RatingGridQuestion):
-                survey_rows.append(
-                    {"type": "begin_group", "name": q.id, **texts("label", q.label), **texts("hint", q.help),
-                     "relevant": row["relevant"], "appearance": "table-list", "prg_top_box": " ".join(q.top_box)}
-                )  # fmt: skip
-                for grid_row in q.rows:
-                    survey_rows.append(
-                        {"type": f"select_one {q.id}", "name": f"{q.id}_{grid_row.id}",
-                         **texts("label", grid_row.label), "required": row["required"]}
-                    )  # fmt: skip
-                survey_rows.append({"type": "end_group", "name": q.id})
-                choices(q.id, q)
-                continue
-            elif isinstance(q, ScaleQuestion):
-                row["type"] = "range"
-                row["parameters"] = "start=0 end=10 step=1"
-            elif isinstance(q, NumberQuestion):
-                row["type"] = "integer" if q.integer else "decimal"
-                low = None if q.min is None else _number_text(q.min)
-                high = None if q.max is None else _number_text(q.max)
-                row["constraint"] = _bounds(".", low, high)
-            elif isinstance(q, DateQuestion):
-                low = None if q.min is None else f"date('{q.min.isoformat()}')"
-                high = None if q.max is None else f"date('{q.max.isoformat()}')"
-                row["type"] = "date"
-                row["constraint"] = _bounds(".", low, high)
-            elif isinstance(q, (ShortTextQuestion, LongTextQuestion)):
-                row["type"] = "text"
-                row["constraint"] = f"string-length(.) <= {q.max_length}"
-                if isinstance(q, LongTextQuestion):
-                    row["appearance"] = "multiline"
-            survey_rows.append(row)
-        survey_rows.append({"type": "end_group", "name": section.id})
-
-    settings = {
-        "form_title": defn.title.get(defn.default_language, ""),
-        "form_id": form_id,
-        "version": version or "",
-        "default_language": lang_names[defn.default_language],
-    }
-    settings_headers = ["form_title", "form_id", "version", "default_language"]
-    for lang in langs:
-        if lang != defn.default_language and lang in defn.title:
-            header = f"prg_form_title::{lang_names[lang]}"
-            settings_headers.append(header)
-            settings[header] = defn.title[lang]
-
-    book = openpyxl.Workbook()
-    bold = Font(bold=True)
-    for ws, title, headers, rows in (
-        (book.active, "survey", survey_headers, survey_rows),
-        (book.create_sheet(), "choices", choice_headers, choice_rows),
-        (book.create_sheet(), "settings", settings_headers, [settings]),
-    ):
-        ws.title = title
-        for col, header in enumerate(headers, start=1):
-            cell = ws.cell(row=1, column=col, value=header)
-            cell.data_type = "s"
-            cell.font = bold
-            ws.column_dimensions[cell.column_letter].width = 40 if header.startswith(("label", "hint")) else 18
-        for r, values in enumerate(rows, start=2):
-            for col, header in enumerate(headers, start=1):
-                value = values.get(header, "")
-                if value:
-                    cell = ws.cell(row=r, column=col, value=value)
-                    cell.data_type = "s"  # text, never a formula, whatever it starts with
-        ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
