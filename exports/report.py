@@ -24,7 +24,9 @@ from typing import Any
 
 from exports.safe import clean_cell_text, gb_date
 from prg.accounts.services import PracticeAccess
+from prg.des import services as des
 from prg.errors import DomainError, NotFound
+from prg.recruitment import services as recruitment
 from prg.settings import get_settings
 
 MISSING = "missing"
@@ -80,61 +82,22 @@ class ReportData:
 
 # --- gathering ---------------------------------------------------------------------------------------------
 
-DES_SECTIONS = [
-    ("prg_profile", "The profile of the PRG's members"),
-    ("representative_steps", "The steps taken to make the PRG representative, and to engage any category of "
-                             "patients not represented"),
-    ("priorities", "How the priorities for the survey were determined and agreed"),
-    ("survey_method", "How the practice sought patients' views (the survey method)"),
-    ("discussion", "How the PRG was given the chance to discuss the findings and the action plan"),
-    ("action_plan", "The action plan, and why any survey finding will not be acted on"),
-    ("survey_evidence", "A summary of the survey evidence, including the statistics"),
-    ("actions_and_progress", "The actions the practice will take, and progress on the previous year's plan"),
-    ("opening_hours", "The practice's opening hours and how to reach services in core hours"),
-    ("extended_hours", "Where the practice offers extended hours, when each kind of clinician can be seen"),
-]
-
-
 def _pct(share: float | None) -> str:
     return "" if share is None else f"{share * 100:.0f}%"
 
 
 def _year(code: str) -> tuple[str, date, date, list[tuple[str, str]], list[str]]:
-    """Title, dates, sections and notes of a scheme year, from prg.des when it is installed."""
-    try:
-        from prg.des.services import scheme_year
-    except ImportError:  # the scheme-year feature is not installed: the DES list and financial-year dates
-        start = int(code[:4])
-        return (f"Scheme year {code}", date(start, 4, 1), date(start + 1, 3, 31), DES_SECTIONS,
-                ["Scheme-year data is not installed: the DES section list is used."])
-    year = scheme_year(code)
+    """Title, dates, sections and notes of a scheme year (prg.des's scheme-year data)."""
+    year = des.scheme_year(code)
     return (year.title, year.starts_on, year.ends_on, [(s.key, s.title) for s in year.report_sections],
             list(year.notes))
 
 
-async def _des(name: str, *args: Any, **kwargs: Any) -> Any:
-    """A prg.des read function's result, or None when that feature is not installed."""
-    try:
-        from prg.des import services as des
-    except ImportError:
-        return None
-    return await getattr(des, name)(*args, **kwargs)
-
-
-async def _campaigns(access: PracticeAccess, starts_on: date, ends_on: date) -> list[Any] | None:
-    try:
-        from prg.recruitment.services import list_campaigns  # built alongside; optional
-    except ImportError:
-        return None
-    found = await list_campaigns(access, starts_on, ends_on)
-    return list(getattr(found, "items", found))
-
-
-async def _check(access: PracticeAccess, **spec: str):
+async def _check(access: PracticeAccess, as_at: date, **spec: str):
     from prg.representativeness import services as representativeness
 
     try:
-        return await representativeness.check(access, representativeness.parse_spec(**spec))
+        return await representativeness.check(access, representativeness.parse_spec(**spec, as_at=as_at))
     except (NotFound, DomainError):
         return None
 
@@ -151,19 +114,23 @@ def _suppressed_rows(result, threshold: int) -> tuple[list[list[str]], list[floa
     return rows, practice, prg
 
 
-async def _prg_profile(access: PracticeAccess, section: Section, members: list[dict[str, Any]], threshold: int) -> None:
-    active = [m for m in members if m["status"] == "active"]
+async def _prg_profile(access: PracticeAccess, section: Section, members: list[dict[str, Any]], threshold: int,
+                       as_at: date) -> None:
+    """The group as it was on `as_at` (the year's last day, or today while the year runs): members who had
+    joined (or whose joining date is not recorded) and had not left, against the population extract nearest."""
+    active = [m for m in members if m["status"] in ("active", "left")
+              and (m["joined_on"] is None or m["joined_on"] <= as_at) and (m["left_on"] is None or m["left_on"] > as_at)]
     if not active:
-        section.status, section.missing_note = MISSING, "No active members are recorded in the PRG register."
+        section.status, section.missing_note = MISSING, f"No members were in the PRG register on {gb_date(as_at)}."
         return
     by_kind = {k: sum(1 for m in active if m["participation"] == k) for k in ("core", "virtual", "both")}
     section.paragraphs.append(
-        f"The group has {len(active)} active members: {by_kind['core']} meet in person, {by_kind['virtual']} take "
-        f"part virtually (by e-mail or text) and {by_kind['both']} do both.")
+        f"On {gb_date(as_at)} the group had {len(active)} members: {by_kind['core']} meet in person, "
+        f"{by_kind['virtual']} take part virtually (by e-mail or text) and {by_kind['both']} do both.")
     found_any = False
     for title, spec in (("Age band", {"dimension": "age", "bands": "des"}), ("Sex", {"dimension": "sex"}),
                         ("Ethnic group", {"dimension": "ethnicity", "level": "high_level"})):
-        result = await _check(access, **spec)
+        result = await _check(access, as_at, **spec)
         if result is None:
             continue
         found_any = True
@@ -179,24 +146,14 @@ async def _prg_profile(access: PracticeAccess, section: Section, members: list[d
 
 
 async def _representative_steps(access: PracticeAccess, section: Section, members: list[dict[str, Any]],
-                                starts_on: date, ends_on: date, threshold: int) -> None:
-    result = await _check(access, dimension="age", bands="des")
+                                starts_on: date, ends_on: date, as_at: date, threshold: int) -> None:
+    result = await _check(access, as_at, dimension="age", bands="des")
     if result is not None:
         section.items.extend(result.findings[:6])
-    campaigns = await _campaigns(access, starts_on, ends_on)
-    if campaigns:
-        for c in campaigns:
-            title = getattr(c, "name", None) or getattr(c, "title", None) or "Recruitment campaign"
-            day = getattr(c, "sent_on", None)
-            counts = []
-            if getattr(c, "total_sent", None):
-                counts.append(f"{c.total_sent} sent")
-            if getattr(c, "joined", None) is not None:
-                joined = c.joined
-                counts.append(f"{joined if joined == 0 or joined >= threshold else f'fewer than {threshold}'} joined")
-            channel = str(getattr(c, "channel", "")).replace("_", " ")
-            section.items.append(f"{gb_date(day) + ': ' if isinstance(day, date) else ''}{title}"
-                                 f" ({', '.join([channel, *counts]) if channel else ', '.join(counts)})")
+    for c in await recruitment.list_campaigns(access, starts_on, ends_on):
+        counts = [f"{c.total_sent} sent"] if c.total_sent else []
+        counts.append(f"{c.joined if c.joined == 0 or c.joined >= threshold else f'fewer than {threshold}'} joined")
+        section.items.append(f"{gb_date(c.sent_on)}: {c.name} ({', '.join([c.channel.replace('_', ' '), *counts])})")
     joined = [m for m in members if m["joined_on"] and starts_on <= m["joined_on"] <= ends_on]
     channels: dict[str, int] = {}
     for m in joined:
@@ -207,12 +164,10 @@ async def _representative_steps(access: PracticeAccess, section: Section, member
     if not section.items and not section.paragraphs:
         section.status = MISSING
         section.missing_note = "No recruitment steps are recorded for the year (no campaigns, no members joining)."
-    elif campaigns is None and not channels:
-        section.paragraphs.append("Recruitment records are not available in this system yet.")
 
 
 async def _priorities(access: PracticeAccess, section: Section, year_code: str) -> None:
-    priorities = await _des("list_priorities", access, year_code)
+    priorities = await des.list_priorities(access, year_code)
     if not priorities:
         section.status = MISSING
         section.missing_note = "No priorities are recorded for the year."
@@ -301,7 +256,7 @@ async def _survey_evidence(access: PracticeAccess, section: Section, survey: dic
 
 
 async def _discussion(access: PracticeAccess, section: Section, year_code: str) -> None:
-    meetings = await _des("list_meetings", access, year_code)
+    meetings = await des.list_meetings(access, year_code)
     if not meetings:
         section.status = MISSING
         section.missing_note = "No meetings or virtual consultations of the group are recorded for the year."
@@ -316,8 +271,8 @@ async def _discussion(access: PracticeAccess, section: Section, year_code: str) 
 
 
 async def _action_plan(access: PracticeAccess, section: Section, year_code: str, previous: bool) -> None:
-    items = await _des("list_action_items", access, year_code, include_previous=previous)
-    if items is None or not items:
+    items = await des.list_action_items(access, year_code, include_previous=previous)
+    if not items:
         section.status = MISSING
         section.missing_note = "No action plan is recorded for the year." if not previous else \
             "No actions are recorded for the year or carried from earlier years."
@@ -368,19 +323,20 @@ async def gather(access: PracticeAccess, year_code: str, survey_id: int | None =
     title, starts_on, ends_on, sections, notes = _year(year_code)
     threshold = get_settings().suppression_threshold
     practice = await Practice.select().where(Practice.id == access.practice_id).first()
-    members = await Member.select(Member.status, Member.participation, Member.joined_on,
+    members = await Member.select(Member.status, Member.participation, Member.joined_on, Member.left_on,
                                   Member.recruitment_channel).where(Member.practice == access.practice_id)
+    as_at = min(ends_on, today or date.today())  # the group at the year's end, or today while the year runs
     survey = await _survey_for_year(access, starts_on, ends_on, survey_id)
     out = []
     for key, section_title in sections:
         section = Section(key, section_title)
         if key == "prg_profile":
-            await _prg_profile(access, section, members, threshold)
+            await _prg_profile(access, section, members, threshold, as_at)
         elif key == "engagement_method":
-            await _prg_profile(access, section, members, threshold)
+            await _prg_profile(access, section, members, threshold, as_at)
             section.tables, section.charts = [], []
         elif key == "representative_steps":
-            await _representative_steps(access, section, members, starts_on, ends_on, threshold)
+            await _representative_steps(access, section, members, starts_on, ends_on, as_at, threshold)
         elif key == "priorities":
             await _priorities(access, section, year_code)
         elif key == "survey_method":

@@ -6,6 +6,7 @@ collation, paper entry) are checked here and written all-or-nothing in one trans
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from prg.accounts.services import Identity, PracticeAccess
@@ -213,17 +214,18 @@ async def achievement_workbook(access: PracticeAccess, year_code: str) -> FileOu
     from exports.achievement_workbook import TemplateTable, write_achievement_workbook
     from exports.report import _check, _suppressed_rows
     from prg.accounts.tables import Practice
-    from prg.des.services import year_guide
+    from prg.des.services import scheme_year, year_guide
     from prg.settings import get_settings
 
     guide = await year_guide(access, year_code)
     practice = await Practice.select(Practice.name).where(Practice.id == access.practice_id).first()
     template, notes = [], []
-    if year_code == "2014-15":  # the standard reporting template's fixed tables
+    if year_code == "2014-15":  # the standard reporting template's fixed tables, for the group at the year's end
         threshold = get_settings().suppression_threshold
+        as_at = min(scheme_year(year_code).ends_on, date.today())
         for title, spec in (("Sex", {"dimension": "sex"}), ("Age band", {"dimension": "age", "bands": "template_2014"}),
                             ("Ethnic group", {"dimension": "ethnicity", "level": "high_level"})):
-            result = await _check(access, **spec)
+            result = await _check(access, as_at, **spec)
             if result is None:
                 notes.append(f"{title}: no population profile imported, so this table is missing.")
                 continue

@@ -481,10 +481,11 @@ async def get_profile(access: PracticeAccess, profile_id: int) -> schemas.Profil
 
 
 async def load_profile(practice_id: int, dimension: str, profile_id: int | None = None, *,
-                       prefer_single_year: bool = False) -> Profile:
+                       prefer_single_year: bool = False, on: date | None = None) -> Profile:
     """The profile a comparison uses: the one named, else the latest of the dimension (newest extract date,
     then newest import; among profiles of the newest extract date, single years before 5-year groups when
-    `prefer_single_year`, since they can build any bands)."""
+    `prefer_single_year`, since they can build any bands). With `on`, the latest extracted on or before that
+    date, else the earliest after it (the nearest the practice has)."""
     if profile_id is not None:
         row = await _profile_row(practice_id, profile_id)
         if row["dimension"] != dimension:
@@ -493,9 +494,17 @@ async def load_profile(practice_id: int, dimension: str, profile_id: int | None 
                 [ErrorDetail(f"name a {dimension} profile", field="profile")],
             )
     else:
+        of_dimension = (PopulationProfile.practice == practice_id) & (PopulationProfile.dimension == dimension)
         candidates = await PopulationProfile.select(*_SUMMARY_COLUMNS).where(
-            (PopulationProfile.practice == practice_id) & (PopulationProfile.dimension == dimension)
+            of_dimension if on is None else of_dimension & (PopulationProfile.extract_date <= on)
         ).order_by(PopulationProfile.extract_date, PopulationProfile.id, ascending=False).limit(10)
+        if not candidates and on is not None:
+            earliest = await PopulationProfile.select(PopulationProfile.extract_date).where(of_dimension).order_by(
+                PopulationProfile.extract_date).first()
+            if earliest is not None:
+                candidates = await PopulationProfile.select(*_SUMMARY_COLUMNS).where(
+                    of_dimension & (PopulationProfile.extract_date == earliest["extract_date"])
+                ).order_by(PopulationProfile.id, ascending=False)
         if not candidates:
             raise NotFound(f"No {dimension} population profile has been imported at this practice yet: import one "
                            "under /population first.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from litestar import Controller, get
@@ -29,6 +30,11 @@ ProfileChoice = Annotated[int | None, QueryParameter(
     ge=1, le=2_147_483_647, description="The population profile to compare with; the latest of the dimension if left out",
 )]
 
+AsAt = Annotated[date | None, QueryParameter(
+    description="Compare the group as it was on this day (members who had joined and not yet left) with the "
+    "population extract nearest it, e.g. a scheme year's last day for its report; today's group if left out",
+)]
+
 
 class RepresentativenessController(Controller):
     path = "/representativeness"
@@ -36,13 +42,15 @@ class RepresentativenessController(Controller):
 
     @get("/")
     async def check(self, practice: CurrentPractice, dimension: Dimension, bands: Bands = None, cuts: Cuts = None,
-                    level: Level = None, profile: ProfileChoice = None) -> schemas.Representativeness:
-        """Compare the PRG's active members with the registered population along one dimension: per group
-        the population and member counts, expected members, shares, difference in percentage points, ratio and
-        a Wilson 95% interval, `suppressed` below the disclosure threshold (`PRG_SUPPRESSION_THRESHOLD`);
-        overall chi-square, an exact or Monte Carlo p-value, the index of dissimilarity and Cohen's w; members
-        and patients outside the groups in `not_compared`; and `findings` in plain English."""
-        spec = services.parse_spec(dimension, bands=bands, cuts=cuts, level=level, profile=profile)
+                    level: Level = None, profile: ProfileChoice = None,
+                    as_at: AsAt = None) -> schemas.Representativeness:
+        """Compare the PRG's active members (or, with `as_at`, the group on a past day) with the registered
+        population along one dimension: per group the population and member counts, expected members, shares,
+        difference in percentage points, ratio and a Wilson 95% interval, `suppressed` below the disclosure
+        threshold (`PRG_SUPPRESSION_THRESHOLD`); overall chi-square, an exact or Monte Carlo p-value, the index
+        of dissimilarity and Cohen's w; members and patients outside the groups in `not_compared`; and `findings`
+        in plain English."""
+        spec = services.parse_spec(dimension, bands=bands, cuts=cuts, level=level, profile=profile, as_at=as_at)
         return await services.check(practice, spec)
 
 

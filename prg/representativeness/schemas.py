@@ -62,7 +62,7 @@ class Representativeness(msgspec.Struct):
     cuts: list[int] | None
     level: str | None
     profile: ProfileUsed
-    members_counted: str  # which members: "active"
+    members_counted: str  # which members: "active", or "in the group on YYYY-MM-DD" with as_at
     groups: list[GroupResult]
     population_total: int
     members_total: int

@@ -55,7 +55,7 @@ BandsName = Literal["five_year", "des", "template_2014", "custom"]
 Level = Literal["category", "high_level"]
 NAMED_BANDS: dict[str, AgeBands] = {"five_year": FIVE_YEAR, "des": DES_TEMPLATE, "template_2014": TEMPLATE_2014}
 DIMENSION_PATTERN = r"^(sex|age|age_x_sex|ethnicity|custom:[a-z][a-z0-9_]{0,49})$"
-#: Which members are compared: those who have joined and not left.
+#: Which members are compared: those who have joined and not left (with `as_at`, those in the group that day).
 MEMBERS_COUNTED = "active"
 #: A finding calls a group under-represented below this ratio, over-represented above the other, and only
 #: where at least one member would be expected (an absent group of 0.3 expected members is not news).
@@ -82,6 +82,7 @@ class Spec:
     cuts: tuple[int, ...] | None = None
     level: Level = "category"
     profile_id: int | None = None
+    as_at: date | None = None  # the group as it was that day, against the population extract nearest it
 
     @property
     def uses_age(self) -> bool:
@@ -95,7 +96,7 @@ class Spec:
 
 
 def parse_spec(dimension: str, *, bands: str | None = None, cuts: str | None = None, level: str | None = None,
-               profile: int | None = None) -> Spec:
+               profile: int | None = None, as_at: date | None = None) -> Spec:
     """Check the options against the dimension; every problem names its query parameter."""
     errors: list[ErrorDetail] = []
     if not re.fullmatch(DIMENSION_PATTERN, dimension or ""):
@@ -123,10 +124,12 @@ def parse_spec(dimension: str, *, bands: str | None = None, cuts: str | None = N
         errors.append(ErrorDetail("use category or high_level", field="level"))
     if level is not None and dimension != "ethnicity":
         errors.append(ErrorDetail("the level applies to the ethnicity dimension", field="level"))
+    if as_at is not None and as_at > date.today():
+        errors.append(ErrorDetail("is in the future; leave it out for the group as it is today", field="as_at"))
     if errors:
         raise InvalidInput("The comparison cannot be made as asked.", errors)
     return Spec(dimension=dimension, bands=bands, cuts=parsed_cuts, level=level or "category",  # type: ignore[arg-type]
-                profile_id=profile)
+                profile_id=profile, as_at=as_at)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -259,10 +262,23 @@ def _band_of(bands: AgeBands, lower: int, upper: int | None) -> AgeBand | None:
     return None
 
 
-async def _active_members(practice_id: int) -> list[dict[str, Any]]:
-    return await Member.select(
-        Member.sex, Member.birth_year, Member.age_band, Member.ethnic_category, Member.characteristics,
-    ).where((Member.practice == practice_id) & (Member.status == MEMBERS_COUNTED)).output(load_json=True)
+async def _members_compared(practice_id: int, as_at: date | None) -> list[dict[str, Any]]:
+    """The active members; or, `as_at` a day, those in the group that day: active or since left, joined by
+    then and not left by then, a date not recorded counting as "yes" (as the participation year's guide
+    counts them). Invited people are not members yet."""
+    columns = (Member.sex, Member.birth_year, Member.age_band, Member.ethnic_category, Member.characteristics)
+    if as_at is None:
+        where = Member.status == MEMBERS_COUNTED
+    else:
+        where = (Member.status.is_in([MEMBERS_COUNTED, "left"])
+                 & (Member.joined_on.is_null() | (Member.joined_on <= as_at))
+                 & (Member.left_on.is_null() | (Member.left_on > as_at)))
+    return await Member.select(*columns).where((Member.practice == practice_id) & where).output(load_json=True)
+
+
+def members_counted(spec: Spec) -> str:
+    """Which members a comparison counted, as the API says it."""
+    return MEMBERS_COUNTED if spec.as_at is None else f"in the group on {spec.as_at.isoformat()}"
 
 
 def _assign_members(frame: Frame, members: list[dict[str, Any]]) -> None:
@@ -317,11 +333,11 @@ def _assign_members(frame: Frame, members: list[dict[str, Any]]) -> None:
 
 
 async def build_frame(access: PracticeAccess, spec: Spec) -> Frame:
-    profile = await population.load_profile(access.practice_id, spec.profile_dimension, spec.profile_id,
+    profile = await population.load_profile(access.practice_id, spec.profile_dimension, spec.profile_id, on=spec.as_at,
                                             prefer_single_year=spec.uses_age)
     frame = Frame(spec=spec, profile=profile, groups=[])
     _population_groups(frame)
-    _assign_members(frame, await _active_members(access.practice_id))
+    _assign_members(frame, await _members_compared(access.practice_id, spec.as_at))
     if sum(g.population for g in frame.groups) == 0:
         raise InvalidInput(
             f"Profile {profile.id} has no patients in any of the compared groups: there is nothing to compare with.",
@@ -511,7 +527,7 @@ async def check(access: PracticeAccess, spec: Spec) -> schemas.Representativenes
         practice=access.ods_code, dimension=spec.dimension, bands=frame.bands_name,
         cuts=list(frame.bands.cut_points) if frame.bands_name == "custom" and frame.bands else None,
         level=spec.level if spec.dimension == "ethnicity" else None, profile=_profile_used(frame.profile),
-        members_counted=MEMBERS_COUNTED, groups=rows, population_total=result.population_total,
+        members_counted=members_counted(spec), groups=rows, population_total=result.population_total,
         members_total=result.members_total, chi_square=result.chi_square, df=result.df, p_value=result.p_value,
         p_value_method=result.p_value_method, p_value_draws=result.p_value_draws,
         dissimilarity_index=result.dissimilarity_index, misplaced_members=result.misplaced_members,
@@ -590,7 +606,7 @@ async def targets(access: PracticeAccess, spec: Spec, *, min_ratio: float, max_r
         practice=access.ods_code, dimension=spec.dimension, bands=frame.bands_name,
         cuts=list(frame.bands.cut_points) if frame.bands_name == "custom" and frame.bands else None,
         level=spec.level if spec.dimension == "ethnicity" else None, profile=_profile_used(frame.profile),
-        members_counted=MEMBERS_COUNTED, min_ratio=result.min_ratio, max_ratio=result.max_ratio, groups=rows,
+        members_counted=members_counted(spec), min_ratio=result.min_ratio, max_ratio=result.max_ratio, groups=rows,
         members_total=sum(g.members for g in frame.groups), total_additional=result.total_additional,
         members_total_after=result.members_total_after, total_invitations=result.total_invitations,
         over_represented=list(result.over_represented), not_compared=_not_compared(frame, threshold),

@@ -85,6 +85,8 @@ async def test_an_empty_year_flags_every_section_missing(client, manager):
 
 async def test_a_full_year_is_filled_from_the_data(client, manager):
     survey_id = await full_year(client, manager)
+    late = {"first_name": "Late", "last_name": "Joiner", "sex": "female", "birth_year": 1990, "joined_on": "2013-05-01"}
+    assert (await client.post(f"{BASE}/members", headers=manager.headers, json=late)).status_code == 201
     response = await client.get(f"{BASE}/exports/participation-report.html", headers=manager.headers,
                                 params={"year": "2012-13"})
     assert response.status_code == 200, response.text
@@ -92,9 +94,11 @@ async def test_a_full_year_is_filled_from_the_data(client, manager):
     assert "Missing:" not in page, page[page.find("Missing:") - 300:page.find("Missing:") + 200]
     # Staff text is escaped, never markup.
     assert "<script>" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
-    # The profile table: the representativeness API's groups, small counts suppressed.
+    # The profile table: the representativeness API's groups for the group at the year's end (not the member
+    # who joined after it), small counts suppressed.
+    assert "On 31 March 2013 the group had 24 members: 12 meet in person, 12 take part virtually" in page
     api = (await client.get(f"{BASE}/representativeness", headers=manager.headers,
-                            params={"dimension": "age", "bands": "des"})).json()
+                            params={"dimension": "age", "bands": "des", "as_at": "2013-03-31"})).json()
     assert api["members_total"] == 24
     for group in api["groups"]:
         shown = str(group["members"]) if group["members"] >= 10 or group["members"] == 0 else "fewer than 10"

@@ -283,6 +283,36 @@ async def test_the_latest_profile_is_used_unless_one_is_named(client, practice):
     assert by_group(named)["Yes"]["population"] == 1300
 
 
+async def test_the_group_as_it_was_on_a_day(client, practice):
+    """`as_at` counts who was in the group that day, against the population extract nearest before it."""
+    people = [("Before", "2024-05-01", None, "active"), ("After", "2025-06-01", None, "active"),
+              ("LeftBefore", "2023-01-01", "2024-12-31", "left"), ("LeftAfter", "2023-01-01", "2025-04-01", "left")]
+    for name, joined, left, status in people:
+        response = await client.post(f"{BASE}/members", headers=practice.headers, json={
+            "first_name": name, "last_name": "Dated", "sex": "female", "joined_on": joined, "left_on": left,
+            "status": status})
+        assert response.status_code == 201, response.text
+    earlier = {"dimension": "custom", "key": "carer", "extract_date": "2024-10-01",
+               "counts": [{"group": "Yes", "patients": 900}, {"group": "No", "patients": 9000}]}
+    assert (await client.post(f"{BASE}/population", headers=practice.headers, json=earlier)).status_code == 201
+    females_today = sum(1 for m in ACTIVE if m[0] == "F") + 2  # Before and After
+    today = await check(client, practice, dimension="sex")
+    assert today["members_counted"] == "active" and by_group(today)["female"]["members"] == females_today
+    # On 31 March 2025: not After (joined later), not LeftBefore; LeftAfter still belonged. The imported
+    # register has no dates: its active members and its one member who left (date unknown) count.
+    then = await check(client, practice, dimension="sex", as_at="2025-03-31")
+    assert then["members_counted"] == "in the group on 2025-03-31"
+    assert by_group(then)["female"]["members"] == females_today - 1 + 1 + 1
+    # The carers comparison that day uses the extract of October 2024, not the later one.
+    carers = await check(client, practice, dimension="custom:carer", as_at="2025-03-31")
+    assert carers["profile"]["extract_date"] == "2024-10-01" and by_group(carers)["Yes"]["population"] == 900
+    # Before any extract: the earliest there is.
+    first = await check(client, practice, dimension="custom:carer", as_at="2020-01-01")
+    assert first["profile"]["extract_date"] == "2024-10-01"
+    future = await client.get(CHECK, headers=practice.headers, params={"dimension": "sex", "as_at": "2999-01-01"})
+    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "as_at"
+
+
 async def test_bands_from_a_five_year_profile(client, practice):
     files = {"file": ("gp-reg-pat-prac-quin-age.csv", (NHS / "gp-reg-pat-prac-quin-age.csv").read_bytes(), "text/csv")}
     five = (await client.post(f"{BASE}/population/imports/nhs-digital", headers=practice.headers, files=files)).json()
