@@ -26,6 +26,7 @@ from exports.safe import clean_cell_text, gb_date
 from prg.accounts.services import PracticeAccess
 from prg.des import services as des
 from prg.errors import DomainError, NotFound
+from prg.members.services import in_group_on
 from prg.recruitment import services as recruitment
 from prg.settings import get_settings
 
@@ -116,10 +117,9 @@ def _suppressed_rows(result, threshold: int) -> tuple[list[list[str]], list[floa
 
 async def _prg_profile(access: PracticeAccess, section: Section, members: list[dict[str, Any]], threshold: int,
                        as_at: date) -> None:
-    """The group as it was on `as_at` (the year's last day, or today while the year runs): members who had
-    joined (or whose joining date is not recorded) and had not left, against the population extract nearest."""
-    active = [m for m in members if m["status"] in ("active", "left")
-              and (m["joined_on"] is None or m["joined_on"] <= as_at) and (m["left_on"] is None or m["left_on"] > as_at)]
+    """The group as it was on `as_at` (the year's last day, or today while the year runs), against the
+    population extract nearest before it."""
+    active = [m for m in members if in_group_on(m, as_at)]
     if not active:
         section.status, section.missing_note = MISSING, f"No members were in the PRG register on {gb_date(as_at)}."
         return

@@ -23,6 +23,15 @@ INSERT_CHUNK = 500
 SORTABLE = {"reference", "last_name", "joined_on", "created_at", "status"}
 
 
+def in_group_on(member: dict[str, Any], day: date) -> bool:
+    """Whether a member (a row with status, joined_on, left_on) belonged to the group on `day`: active or since
+    left, joined by then and not left by then, a date not recorded counting as yes. Invited people are not
+    members yet."""
+    return (member["status"] in ("active", "left")
+            and (member["joined_on"] is None or member["joined_on"] <= day)
+            and (member["left_on"] is None or member["left_on"] > day))
+
+
 def rule_errors(values: dict[str, Any], today: date | None = None) -> list[ErrorDetail]:
     """Rules that span fields, shared by the API and the importer (which adds row numbers)."""
     today = today or date.today()

@@ -26,6 +26,7 @@ import numpy as np
 
 from prg.accounts.services import PracticeAccess
 from prg.errors import ErrorDetail, InvalidInput
+from prg.members.services import in_group_on
 from prg.members.tables import Member
 from prg.population import services as population
 from prg.population.dimensions import (
@@ -263,17 +264,14 @@ def _band_of(bands: AgeBands, lower: int, upper: int | None) -> AgeBand | None:
 
 
 async def _members_compared(practice_id: int, as_at: date | None) -> list[dict[str, Any]]:
-    """The active members; or, `as_at` a day, those in the group that day: active or since left, joined by
-    then and not left by then, a date not recorded counting as "yes" (as the participation year's guide
-    counts them). Invited people are not members yet."""
+    """The active members; or, `as_at` a day, those in the group that day (`in_group_on`)."""
     columns = (Member.sex, Member.birth_year, Member.age_band, Member.ethnic_category, Member.characteristics)
     if as_at is None:
-        where = Member.status == MEMBERS_COUNTED
-    else:
-        where = (Member.status.is_in([MEMBERS_COUNTED, "left"])
-                 & (Member.joined_on.is_null() | (Member.joined_on <= as_at))
-                 & (Member.left_on.is_null() | (Member.left_on > as_at)))
-    return await Member.select(*columns).where((Member.practice == practice_id) & where).output(load_json=True)
+        return await Member.select(*columns).where(
+            (Member.practice == practice_id) & (Member.status == MEMBERS_COUNTED)).output(load_json=True)
+    rows = await Member.select(*columns, Member.status, Member.joined_on, Member.left_on).where(
+        Member.practice == practice_id).output(load_json=True)
+    return [m for m in rows if in_group_on(m, as_at)]
 
 
 def members_counted(spec: Spec) -> str:
