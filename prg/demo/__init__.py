@@ -23,6 +23,7 @@ from typing import Any
 from prg.accounts import schemas as account_schemas
 from prg.accounts import services as accounts
 from prg.accounts.tables import Practice, StaffUser
+from prg.des.services import scheme_year, year_code_for
 from prg.members import services as members
 from prg.population import services as population
 
@@ -88,7 +89,7 @@ async def load_demo_survey(access: accounts.PracticeAccess, identity: accounts.I
     if await surveys.list_surveys(access):
         return
     today = today or date.today()
-    this_year = date(today.year if today.month >= 4 else today.year - 1, 4, 1)  # scheme years start 1 April
+    this_year = scheme_year(year_code_for(today), today).starts_on
     opened = datetime.combine(this_year - timedelta(days=80), time(9), UTC)  # mid-January of the year before
     created = await surveys.create_from_bank(access, survey_schemas.FromBank(
         title={"en": "Patient survey (demo)", "pl": "Ankieta dla pacjentów (demo)"}, languages=["en", "pl"],
