@@ -11,6 +11,7 @@ from typing import Any
 
 from prg.accounts.services import Identity, PracticeAccess
 from prg.errors import BadFile, ErrorDetail, InvalidInput, NotFound
+from prg.web import DOCX, XLSX
 from surveys.definition import SingleChoiceQuestion, SurveyDefinition
 from surveys.results import survey_results
 from surveys.services import published_version
@@ -28,8 +29,6 @@ class FileOut:
     media_type: str
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 HTML = "text/html; charset=utf-8"
 
 

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 
-from prg.web import CurrentPractice, FileUpload, RecordId, read_upload
+from prg.web import XLSX, CurrentPractice, FileUpload, RecordId, read_upload
 from surveys import schemas, services
 from surveys.ingest import ResponseWriter
 from surveys.results import survey_results
@@ -25,8 +25,6 @@ def provide_writer(request: Request) -> ResponseWriter:
 
 Writer = NamedDependency[ResponseWriter]
 
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class SurveyController(Controller):

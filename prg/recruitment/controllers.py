@@ -12,9 +12,8 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from prg.recruitment import schemas, services
-from prg.web import CurrentPractice, RecordId, read_upload
+from prg.web import DOCX, CurrentPractice, RecordId, read_upload
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Size = Annotated[Literal["a4", "a5"] | None, QueryParameter(description="Paper size: a4 or a5")]
 Language = Annotated[str, QueryParameter(min_length=2, max_length=10, pattern=r"^[a-z]{2,3}$",
                                          description="Template language: en, pl, ur, bn ...")]

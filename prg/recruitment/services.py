@@ -20,6 +20,7 @@ import msgspec
 
 import letter_templates as lt
 from prg.accounts.services import Identity, PracticeAccess
+from prg.web import DOCX
 from prg.accounts.tables import Practice
 from prg.audit.services import record
 from prg.db import utcnow, write_transaction
@@ -378,8 +379,7 @@ async def print_piece(access: PracticeAccess, *, kind: str, size: str | None, fi
     if file_format == "html":
         return Download(lt.piece_html(piece).encode(), f"{stem}.html", "text/html")
     content = await anyio.to_thread.run_sync(lambda: lt.piece_docx(piece))
-    return Download(content, f"{stem}.docx",
-                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return Download(content, f"{stem}.docx", DOCX)
 
 
 # ---------------------------------------------------------------------------------------------------------
