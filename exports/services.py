@@ -29,7 +29,7 @@ class FileOut:
     media_type: str
 
 
-HTML = "text/html; charset=utf-8"
+HTML = "text/html"  # Litestar adds "; charset=utf-8" to text types
 
 
 async def stored_responses(version_id: int) -> list[tuple[Any, str, str, str]]:

@@ -90,6 +90,7 @@ async def test_a_full_year_is_filled_from_the_data(client, manager):
     response = await client.get(f"{BASE}/exports/participation-report.html", headers=manager.headers,
                                 params={"year": "2012-13"})
     assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/html; charset=utf-8"  # once, not twice
     page = response.text
     assert "Missing:" not in page, page[page.find("Missing:") - 300:page.find("Missing:") + 200]
     # Staff text is escaped, never markup.
