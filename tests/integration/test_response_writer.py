@@ -4,16 +4,20 @@ and a spent single-use invitation fails alone without failing its batch."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from prg.accounts.services import practice_id_for
 from prg.errors import Conflict
+from surveys import ingest
 from surveys.ingest import ResponseWriter, Submission
 from surveys.services import PublishedSurveys
 from surveys.tables import Invitation, Survey, SurveyResponse, SurveyVersion
-
 
 DEFINITION = {"title": {"en": "FFT"}, "sections": [{"id": "s", "questions": [
     {"type": "short_text", "id": "fft", "label": {"en": "How was it?"}}]}]}
@@ -113,3 +117,71 @@ async def test_concurrent_requests_share_one_read_of_an_expired_survey(survey, m
     await Survey.update({Survey.status: "closed"}).where(Survey.public_id == "abc")
     surveys.forget("abc")
     assert (await surveys.get("abc")).status == "closed" and reads == 2
+
+
+sqlite_only = pytest.mark.skipif(bool(os.environ.get("PRG_TEST_DATABASE_URL")), reason="the SQLite store")
+
+
+@sqlite_only
+async def test_a_batch_is_acknowledged_only_after_its_flush_to_disk(survey, database, monkeypatch):
+    """The commit is flushed in a worker thread: until that flush returns, the submission waits,
+    though other connections already see the committed row."""
+    flushing, release = threading.Event(), threading.Event()
+
+    def held_fdatasync(fd: int) -> None:
+        flushing.set()
+        release.wait(10)
+        os.fdatasync(fd)
+
+    monkeypatch.setattr(ingest, "_fdatasync", held_fdatasync)
+    writer = ResponseWriter()
+    await writer.start()
+    try:
+        pending = asyncio.create_task(writer.submit(submission(survey)))
+        assert await asyncio.to_thread(flushing.wait, 10)
+        await asyncio.sleep(0.2)
+        assert not pending.done()  # committed, not yet acknowledged
+        assert await SurveyResponse.count() == 1
+        release.set()
+        assert isinstance(await pending, int)
+    finally:
+        release.set()
+        await writer.stop()
+
+
+@sqlite_only
+async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(survey, database):
+    """A staff request holding SQLite's write lock delays a batch without stalling the server."""
+    path = database.removeprefix("sqlite:///")
+    writer = ResponseWriter()
+    await writer.start()
+    await writer.submit(submission(survey))  # connected
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        pending = asyncio.create_task(writer.submit(submission(survey)))
+        started = time.monotonic()
+        for _ in range(20):  # the loop keeps running while the batch waits for the lock
+            await asyncio.sleep(0.01)
+        assert time.monotonic() - started < 1 and not pending.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert isinstance(await pending, int)
+    await writer.stop()
+    assert await SurveyResponse.count() == 2
+
+
+@sqlite_only
+async def test_the_writer_checkpoints_so_the_wal_stays_small(survey, database):
+    path = database.removeprefix("sqlite:///")
+    writer = ResponseWriter()
+    await writer.start()
+    wal_sizes = []
+    for batches in range(1, ingest.SQLiteStore.CHECKPOINT_EVERY * 6 + 1):  # one batch each
+        await writer.submit(submission(survey))
+        if batches % (ingest.SQLiteStore.CHECKPOINT_EVERY * 2) == 0:
+            wal_sizes.append(os.path.getsize(path + "-wal"))
+    await writer.stop()
+    assert writer.batches == ingest.SQLiteStore.CHECKPOINT_EVERY * 6
+    assert wal_sizes[2] <= wal_sizes[0] * 1.1  # checkpointed and reused, not growing with every batch
