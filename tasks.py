@@ -2,7 +2,8 @@
 """Set-up and everyday commands, needing nothing but Python 3.11+ and the package index.
 
     python3 tasks.py demo          install if needed, load the demo practice, serve on 127.0.0.1:8000
-    python3 tasks.py test [ARGS]   install if needed (with test tools), run the whole test suite
+    python3 tasks.py test [ARGS]   install if needed (with test tools), run the whole test suite, one
+                                   worker per core (pass -n 0 for one process)
     python3 tasks.py bench [NAMES] install if needed, run the benchmarks under tests/benchmarks/ and print
                                    one table of figures against targets (fails when one is missed)
 
@@ -47,7 +48,10 @@ def main(argv: list[str]) -> int:
         return subprocess.call([BIN / "prg", "demo", "--serve", *args], cwd=ROOT)
     if command == "test":
         ensure_installed("test")
-        return subprocess.call([BIN / "python", "-m", "pytest", *args], cwd=ROOT)
+        # One worker per core (pytest-xdist): every test has its own database, so they run side by side.
+        # `-n 0` runs them in this process, one at a time.
+        workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "auto"]
+        return subprocess.call([BIN / "python", "-m", "pytest", *workers, *args], cwd=ROOT)
     if command == "bench":
         ensure_installed("test")
         return subprocess.call([BIN / "python", ROOT / "tests" / "benchmarks" / "table.py", *args], cwd=ROOT)

@@ -9,7 +9,11 @@ the two measured back to back. Run: .venv/bin/python tests/benchmarks/bench_surv
 
 The machine is shared, so wall-clock rates move with other people's load. Alongside them the benchmark
 prints the server process's CPU time per request (all its threads, from /proc): a steadier view of the
-submission-specific cost, and the ratio it implies for a server that has a core to itself.
+submission-specific cost, and the ratio it implies for a server that has a core to itself. It also
+prints how long the disk takes to flush 4 KiB, before and after the rounds: every acknowledged batch
+waits for one flush, so with 32 connections submissions cannot beat 32 per flush, and a disk made slow
+by other work (seen on CI: the ratio fell from 0.5 to 0.4 while another process wrote continuously) shows
+there rather than as a mystery. Pending writes of earlier benchmarks are flushed before measuring.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import asyncio
 import os
 import statistics
 import sys
+import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -57,6 +63,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def flush_ms(folder: str, times: int = 15) -> float:
+    """Median milliseconds to write and fdatasync 4 KiB in `folder`: what one group commit waits for."""
+    samples = []
+    with tempfile.TemporaryFile(dir=folder) as file:
+        for _ in range(times):
+            file.seek(0)
+            file.write(os.urandom(4096))
+            file.flush()
+            started = time.perf_counter()
+            os.fdatasync(file.fileno())
+            samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", default=os.environ.get("PRG_BENCH_POSTGRES_URL"),
@@ -77,6 +97,10 @@ def measure(args: argparse.Namespace, postgres: str | None) -> bool:
         survey = api.post("/api/practices/Y90009/surveys", json={"definition": definition()}).json()
         api.post(f"/api/practices/Y90009/surveys/{survey['id']}/publish").raise_for_status()
         host = f"127.0.0.1:{port}"
+        # The disk the flushes wait on: the SQLite file's, or (PostgreSQL's being out of reach) the temp folder's.
+        folder = os.path.dirname(server.database_url.removeprefix("sqlite:///")) if not postgres else None
+        os.sync()  # earlier benchmarks' pending writes are not this one's to wait on
+        flush_before = flush_ms(folder or tempfile.gettempdir())
         livez = build_request("GET", "/livez", host)
         submit = build_request("POST", survey["link"], host, FORM, "application/x-www-form-urlencoded")
 
@@ -100,6 +124,7 @@ def measure(args: argparse.Namespace, postgres: str | None) -> bool:
             return warm, rounds, cpu
 
         warm, rounds, cpu = asyncio.run(measure())
+        flush_after = flush_ms(folder or tempfile.gettempdir())
         for (livez_result, submit_result), (livez_cpu, submit_cpu) in zip(rounds, cpu):
             print(f"  round: /livez {livez_result.rps:.0f}/s ({livez_cpu:.3f} ms CPU each), "
                   f"submissions {submit_result.rps:.0f}/s ({submit_cpu:.3f} ms CPU each), "
@@ -123,6 +148,9 @@ def measure(args: argparse.Namespace, postgres: str | None) -> bool:
               f"303 answers {acknowledged}, stored {stored}, other statuses {other or 'none'}")
         print(f"server CPU per request: /livez {livez_cpu:.3f} ms, submission {submit_cpu:.3f} ms "
               f"(CPU ratio {livez_cpu / submit_cpu:.2f}); load average {os.getloadavg()[0]:.2f}")
+        print(f"disk: a 4 KiB flush takes {flush_before:.2f} ms before the rounds, {flush_after:.2f} ms after "
+              f"(median): one flush per batch of at most 32 caps submissions near "
+              f"{32 * 1000 / max(flush_before, flush_after):.0f}/s")
         return figure(f"web submissions / GET /livez, 32 connections ({engine})", target=">= 0.50, p99 < 100 ms",
                       measured=f"{submit_rps:.0f}/s, p99 {p99:.0f} ms, {stored}/{acknowledged} stored",
                       baseline=f"{livez_rps:.0f}/s (/livez)", ratio=ratio,
