@@ -172,6 +172,8 @@ class SQLiteStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        # A failed flush fails the batch's requests: their rows are committed and may yet reach the disk,
+        # like those of a connection that broke after the commit (never acknowledged, maybe stored).
         await self._in_thread(self._flush, db)
         return results
 
