@@ -12,8 +12,9 @@ prints the server process's CPU time per request (all its threads, from /proc): 
 submission-specific cost, and the ratio it implies for a server that has a core to itself. It also
 prints how long the disk takes to flush 4 KiB, before and after the rounds: every acknowledged batch
 waits for one flush, so with 32 connections submissions cannot beat 32 per flush, and a disk made slow
-by other work (seen on CI: the ratio fell from 0.5 to 0.4 while another process wrote continuously) shows
-there rather than as a mystery. Pending writes of earlier benchmarks are flushed before measuring.
+by other work shows there rather than as a mystery (a process writing to the disk without pause took
+the ratio from 0.50 to about 0.42 on a developer's machine, close to what an earlier CI run printed). Pending writes of earlier steps are flushed before measuring (see
+`settle_disk`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import asyncpg
+
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import bench_server  # noqa: E402
+from harness import admin, bench_server  # noqa: E402
 from loadgen import build_request, run_load  # noqa: E402
 from report import figure  # noqa: E402
 
@@ -77,6 +80,18 @@ def flush_ms(folder: str, times: int = 15) -> float:
     return statistics.median(samples)
 
 
+def settle_disk(postgres: str | None) -> None:
+    """Write out what earlier steps left pending (the test runs and benchmarks before this one), so the
+    rounds do not wait behind it: the page cache, and PostgreSQL's dirty buffers, which its checkpointer
+    would otherwise trickle out during the rounds."""
+    os.sync()
+    if postgres:
+        try:
+            asyncio.run(admin(postgres, "CHECKPOINT"))
+        except asyncpg.InsufficientPrivilegeError:  # CHECKPOINT is for superusers and pg_checkpoint
+            print("  (no CHECKPOINT: the PostgreSQL user may not run it)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", default=os.environ.get("PRG_BENCH_POSTGRES_URL"),
@@ -99,7 +114,7 @@ def measure(args: argparse.Namespace, postgres: str | None) -> bool:
         host = f"127.0.0.1:{port}"
         # The disk the flushes wait on: the SQLite file's, or (PostgreSQL's being out of reach) the temp folder's.
         folder = os.path.dirname(server.database_url.removeprefix("sqlite:///")) if not postgres else None
-        os.sync()  # earlier benchmarks' pending writes are not this one's to wait on
+        settle_disk(args.postgres)
         flush_before = flush_ms(folder or tempfile.gettempdir())
         livez = build_request("GET", "/livez", host)
         submit = build_request("POST", survey["link"], host, FORM, "application/x-www-form-urlencoded")

@@ -40,7 +40,8 @@ class BenchServer:
     pid: int
 
 
-async def _admin(server_url: str, sql: str) -> None:
+async def admin(server_url: str, sql: str) -> None:
+    """Run one statement on a PostgreSQL server (databases are made and dropped this way)."""
     conn = await asyncpg.connect(server_url)
     await conn.execute(sql)
     await conn.close()
@@ -51,7 +52,7 @@ def bench_server(ods: str, *, postgres: str | None = None, env: dict[str, str] |
     port, dbname, folder = free_port(), None, None
     if postgres:
         dbname = f"prg_bench_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_admin(postgres, f'CREATE DATABASE "{dbname}"'))
+        asyncio.run(admin(postgres, f'CREATE DATABASE "{dbname}"'))
         url = postgres.rsplit("/", 1)[0] + "/" + dbname
     else:
         folder = tempfile.mkdtemp(prefix="prg-bench-")
@@ -82,6 +83,6 @@ def bench_server(ods: str, *, postgres: str | None = None, env: dict[str, str] |
         server.terminate()
         server.wait(timeout=60)
         if dbname:
-            asyncio.run(_admin(postgres, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+            asyncio.run(admin(postgres, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
         if folder:  # a million-response database is a quarter of a gigabyte
             shutil.rmtree(folder, ignore_errors=True)
