@@ -14,8 +14,8 @@ The batch is written with plain SQL on a connection the writer keeps, not throug
 the one hot path, and per-batch ORM work (a new SQLite connection and thread per transaction, every
 statement a round trip through the busy event loop) made batches slow enough to cap throughput.
 On SQLite the writer's own connection runs a batch on the event loop and flushes it to disk in a
-worker thread (see SQLiteStore); on PostgreSQL the writer's own asyncpg connection runs it. Columns and value formats are the
-ones Piccolo uses for `SurveyResponse` and `Invitation` (see surveys/tables.py).
+worker thread (see SQLiteStore); on PostgreSQL the writer's own asyncpg connection runs it. Columns and
+value formats are the ones Piccolo uses for `SurveyResponse` and `Invitation` (see surveys/tables.py).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from prg.db import current_engine
 from prg.errors import Conflict
 
 log = logging.getLogger("prg.surveys")
+_fdatasync = getattr(os, "fdatasync", os.fsync)  # fdatasync is what SQLite uses where it exists
 
 
 @dataclass
@@ -66,9 +67,6 @@ def _row(item: Submission) -> tuple:
     return (item.practice_id, item.survey_id, item.version_id, item.mode, item.language, item.received_at.date(),
             None if item.anonymous else item.received_at, None if item.anonymous else item.invitation_id,
             msgspec.json.encode(item.answers).decode())
-
-
-_fdatasync = getattr(os, "fdatasync", os.fsync)  # fdatasync is what SQLite uses where it exists
 
 
 def _spent_at(item: Submission) -> datetime:
@@ -300,7 +298,7 @@ class ResponseWriter:
                 results = await self._store.write([s for s, _ in batch])
                 self.batches += 1
                 self.rows += sum(not isinstance(r, BaseException) for r in results)
-            except Exception as exc:  # the transaction rolled back: nobody in the batch is acknowledged
+            except Exception as exc:  # rolled back, or not flushed: nobody in the batch is acknowledged
                 log.error("response batch of %d failed: %s", len(batch), type(exc).__name__)
                 results = [exc] * len(batch)
             for (_, future), result in zip(batch, results):
