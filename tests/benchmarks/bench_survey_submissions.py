@@ -13,8 +13,8 @@ submission-specific cost, and the ratio it implies for a server that has a core 
 prints how long the disk takes to flush 4 KiB, before and after the rounds: every acknowledged batch
 waits for one flush, so with 32 connections submissions cannot beat 32 per flush, and a disk made slow
 by other work shows there rather than as a mystery (a process writing to the disk without pause took
-the ratio from 0.50 to about 0.42 on a developer's machine, close to what an earlier CI run printed). Pending writes of earlier steps are flushed before measuring (see
-`settle_disk`).
+the ratio from 0.50 to about 0.42 on a developer's machine, close to what an earlier CI run printed).
+Pending writes of earlier steps are flushed before measuring (see `settle_disk`).
 """
 
 from __future__ import annotations
@@ -113,9 +113,9 @@ def measure(args: argparse.Namespace, postgres: str | None) -> bool:
         api.post(f"/api/practices/Y90009/surveys/{survey['id']}/publish").raise_for_status()
         host = f"127.0.0.1:{port}"
         # The disk the flushes wait on: the SQLite file's, or (PostgreSQL's being out of reach) the temp folder's.
-        folder = os.path.dirname(server.database_url.removeprefix("sqlite:///")) if not postgres else None
+        folder = tempfile.gettempdir() if postgres else os.path.dirname(server.database_url.removeprefix("sqlite:///"))
         settle_disk(args.postgres)
-        flush_before = flush_ms(folder or tempfile.gettempdir())
+        flush_before = flush_ms(folder)
         livez = build_request("GET", "/livez", host)
         submit = build_request("POST", survey["link"], host, FORM, "application/x-www-form-urlencoded")
 
@@ -139,7 +139,7 @@ def measure(args: argparse.Namespace, postgres: str | None) -> bool:
             return warm, rounds, cpu
 
         warm, rounds, cpu = asyncio.run(measure())
-        flush_after = flush_ms(folder or tempfile.gettempdir())
+        flush_after = flush_ms(folder)
         for (livez_result, submit_result), (livez_cpu, submit_cpu) in zip(rounds, cpu):
             print(f"  round: /livez {livez_result.rps:.0f}/s ({livez_cpu:.3f} ms CPU each), "
                   f"submissions {submit_result.rps:.0f}/s ({submit_cpu:.3f} ms CPU each), "
