@@ -64,7 +64,7 @@ class SurveyController(Controller):
         data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         access: FromQuery[schemas.Access] = "open", anonymous: FromQuery[bool] = True,
     ) -> schemas.SurveyOut:
-        """Create a draft survey from an XLSForm workbook (multipart field `file`; subset in docs/surveys.md)."""
+        """Create a draft survey from an XLSForm workbook (multipart field `file`; subset in surveys/xlsform)."""
         content, filename = await read_upload(data.file)
         return await services.create_from_xlsform(practice, content, filename, access, anonymous, request.auth)
 
