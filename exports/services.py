@@ -11,7 +11,7 @@ from typing import Any
 
 from prg.accounts.services import Identity, PracticeAccess
 from prg.errors import BadFile, ErrorDetail, InvalidInput, NotFound
-from prg.web import DOCX, XLSX
+from prg.uploads import DOCX, XLSX
 from surveys.definition import SingleChoiceQuestion, SurveyDefinition
 from surveys.results import survey_results
 from surveys.services import published_version
@@ -90,7 +90,7 @@ async def _profile_table(access: PracticeAccess, title: str, **spec: str):
 async def collation_workbook(access: PracticeAccess, actor: Identity) -> FileOut:
     from exports.collation_workbook import CollationData, write_collation_workbook
     from prg.accounts.tables import Practice
-    from prg.audit.services import record
+    from prg.accounts.audit.services import record
     from prg.db import write_transaction
     from prg.members.tables import Member
 
@@ -158,7 +158,7 @@ async def import_paper_workbook(access: PracticeAccess, survey_id: int, content:
     import msgspec
 
     from exports.paper_workbook import fingerprint, parse_paper_rows, read_meta
-    from prg.audit.services import record
+    from prg.accounts.audit.services import record
     from prg.db import utcnow, write_transaction
     from prg.errors import Conflict
     from prg.settings import get_settings

@@ -15,10 +15,10 @@ from litestar.middleware import DefineMiddleware
 from piccolo.querystring import QueryString
 
 from prg import db
+from prg.accounts.audit.controllers import AuditController
 from prg.accounts.controllers import AdminController, AuthController, PracticeController
 from prg.accounts.schemas import PracticeOut
 from prg.accounts.services import practices_of
-from prg.audit.controllers import AuditController
 from prg.errors import DomainError
 from exports.controllers import ExportController
 from prg.des.controllers import (

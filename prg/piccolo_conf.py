@@ -12,7 +12,7 @@ DB = engine_for_url(_settings.database_url, busy_timeout=_settings.sqlite_busy_t
 APP_REGISTRY = AppRegistry(
     apps=[
         "prg.accounts.piccolo_app",
-        "prg.audit.piccolo_app",
+        "prg.accounts.audit.piccolo_app",
         "prg.members.piccolo_app",
         "prg.population.piccolo_app",
         "prg.recruitment.piccolo_app",

@@ -14,9 +14,9 @@ from typing import Literal
 import msgspec
 
 from prg.accounts import schemas
+from prg.accounts.audit.services import record
 from prg.accounts.security import TOKEN_PREFIX, hash_password, new_token, token_hash, verify_password
 from prg.accounts.tables import ApiToken, LoginFailure, Practice, PracticeRole, StaffSession, StaffUser
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound, TooManyRequests
 from prg.settings import get_settings

@@ -26,10 +26,10 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 
+from prg.accounts.audit.services import record
 from prg.accounts.security import new_token, token_hash
 from prg.accounts.services import Identity, PracticeAccess
 from prg.accounts.tables import Practice
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.des import mailer, schemas
 from prg.des.services import consultation_tallies, scheme_year

@@ -23,9 +23,9 @@ from typing import Any
 
 import msgspec
 
+from prg.accounts.audit.services import record
 from prg.accounts.services import Identity, PracticeAccess, msgspec_changes
 from prg.accounts.tables import Practice
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.des import schemas
 from prg.des.schemas import SchemeYear

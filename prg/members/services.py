@@ -10,8 +10,9 @@ from typing import Any
 
 import msgspec
 
+from prg.accounts.audit.schemas import AuditEntry
+from prg.accounts.audit.services import list_events, record
 from prg.accounts.services import Identity, PracticeAccess, msgspec_changes
-from prg.audit.services import list_events, record
 from prg.db import is_sqlite, utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from prg.members import schemas
@@ -270,7 +271,7 @@ async def subject_access_export(access: PracticeAccess, member_id: int, actor: I
         practice=f"{access.name} ({access.ods_code})", generated_at=utcnow(), member=member,
         consultations=[msgspec.convert(c, schemas.ConsultationCopy, strict=False) for c in copies],
         contact_blocks=[msgspec.convert(b, schemas.ContactBlockOut, strict=False) for b in blocks],
-        audit_trail=[msgspec.convert(e, schemas.AuditEntry, strict=False) for e in reversed(events)],
+        audit_trail=[msgspec.convert(e, AuditEntry, strict=False) for e in reversed(events)],
     )
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import anyio.to_thread
 
+from prg.accounts.audit.services import record
 from prg.accounts.services import Identity, PracticeAccess
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import BadFile, ErrorDetail, InvalidInput, NotFound
 from prg.population import schemas

@@ -19,10 +19,9 @@ import anyio.to_thread
 import msgspec
 
 import letter_templates as lt
+from prg.accounts.audit.services import record
 from prg.accounts.services import Identity, PracticeAccess
-from prg.web import DOCX
 from prg.accounts.tables import Practice
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import ErrorDetail, InvalidInput, NotFound
 from prg.members.tables import Member
@@ -32,6 +31,7 @@ from prg.recruitment.tables import Campaign, CampaignGroup, TemplateOverride
 from prg.recruitment.targeting import EXCLUSION_ORDER, Selection, TargetGroup, choose, parse_group
 from prg.representativeness import services as representativeness
 from prg.settings import get_settings
+from prg.uploads import DOCX
 
 #: Members who join through a campaign's channel this many days after it count as its responses.
 RESPONSE_WINDOW_DAYS = 90
