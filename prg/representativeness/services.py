@@ -26,7 +26,7 @@ import numpy as np
 
 from prg.accounts.services import PracticeAccess
 from prg.errors import ErrorDetail, InvalidInput
-from prg.members.services import in_group_on
+from prg.members.rules import in_group_on
 from prg.members.tables import Member
 from prg.population import services as population
 from prg.population.dimensions import (
