@@ -17,7 +17,7 @@ from prg.db import is_sqlite, utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from prg.members import schemas
 from prg.members.importer import parse_members
-from prg.members.rules import rule_errors
+from prg.members.rules import in_group_on, rule_errors
 from prg.members.tables import Consent, Member
 from prg.settings import get_settings
 from prg.uploads import read_table
@@ -44,6 +44,18 @@ async def register_rows(practice_id: int) -> list[dict[str, Any]]:
     that carry the whole register."""
     return await Member.select().where(Member.practice == practice_id).order_by(Member.reference).output(
         load_json=True)
+
+
+async def members_characteristics(practice_id: int, as_at: date | None = None) -> list[dict[str, Any]]:
+    """What the representativeness check compares (sex, birth_year, age_band, ethnic_category, characteristics):
+    of the active members; or, `as_at` a day, of those in the group that day (`in_group_on`)."""
+    columns = (Member.sex, Member.birth_year, Member.age_band, Member.ethnic_category, Member.characteristics)
+    if as_at is None:
+        return await Member.select(*columns).where(
+            (Member.practice == practice_id) & (Member.status == "active")).output(load_json=True)
+    rows = await Member.select(*columns, Member.status, Member.joined_on, Member.left_on).where(
+        Member.practice == practice_id).output(load_json=True)
+    return [m for m in rows if in_group_on(m, as_at)]
 
 
 async def active_members(practice_id: int) -> list[dict[str, Any]]:
