@@ -320,6 +320,15 @@ def _of_year(table: type[Table], access: PracticeAccess, year_code: str) -> Any:
     return (table.practice == access.practice_id) & (table.year_code == year_code)
 
 
+async def _get_for_year(table: type[Table], access: PracticeAccess, year_code: str,
+                        out: Callable[[dict[str, Any]], Any], missing: str) -> Any:
+    scheme_year(year_code)
+    row = await table.select().where(_of_year(table, access, year_code)).output(load_json=True).first()
+    if row is None:
+        raise NotFound(missing)
+    return out(row)
+
+
 async def _set_for_year(table: type[Table], access: PracticeAccess, year_code: str, values: dict[str, Any],
                         actor: Identity, *, action: str, entity: str) -> None:
     async with write_transaction():
@@ -345,11 +354,8 @@ def _report_out(row: dict[str, Any]) -> schemas.ReportPublicationOut:
 
 
 async def get_report(access: PracticeAccess, year_code: str) -> schemas.ReportPublicationOut:
-    scheme_year(year_code)
-    row = await ReportPublication.select().where(_of_year(ReportPublication, access, year_code)).first()
-    if row is None:
-        raise NotFound(f"No report publication recorded for {year_code}.")
-    return _report_out(row)
+    return await _get_for_year(ReportPublication, access, year_code, _report_out,
+                               f"No report publication recorded for {year_code}.")
 
 
 async def record_report(access: PracticeAccess, year_code: str, data: schemas.ReportPublicationIn,
@@ -386,11 +392,8 @@ def _override_out(row: dict[str, Any]) -> schemas.OverrideOut:
 
 
 async def get_override(access: PracticeAccess, year_code: str) -> schemas.OverrideOut:
-    scheme_year(year_code)
-    row = await override_row(access, year_code)
-    if row is None:
-        raise NotFound(f"No figures of your own for {year_code}: the scheme's are used.")
-    return _override_out(row)
+    return await _get_for_year(SchemeOverride, access, year_code, _override_out,
+                               f"No figures of your own for {year_code}: the scheme's are used.")
 
 
 async def set_override(access: PracticeAccess, year_code: str, data: schemas.OverrideIn,
