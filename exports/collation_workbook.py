@@ -30,6 +30,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from exports.safe import SafeSheet
+from prg.members.importer import map_headers
 from prg.population.dimensions import ETHNIC_CATEGORIES, HIGH_LEVEL_GROUPS, STATED_CODES, high_level_group
 
 SPARE_ROWS = 1000
@@ -284,8 +285,6 @@ def write_collation_workbook(data: CollationData, today: date | None = None, spa
 
 def collation_sheet_fields(headers: Sequence[str]) -> set[str]:
     """The member fields an uploaded Members sheet carries (what an update may change)."""
-    from prg.members.importer import map_headers
-
     fields, address, extra = map_headers(list(headers))
     found = {"birth_year" if f == "date_of_birth" else f for f in fields.values()}
     if address:

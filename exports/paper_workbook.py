@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -191,9 +192,7 @@ class WorkbookMeta:
 
 def read_meta(data: bytes) -> WorkbookMeta:
     """The hidden sheet naming the survey and version (after the upload passed prg.uploads' checks)."""
-    import warnings
-
-    import openpyxl
+    import openpyxl  # deferred, as in prg.uploads: only workbook uploads pay for openpyxl's import
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

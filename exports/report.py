@@ -22,13 +22,24 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from docx import Document
+from piccolo.query.functions.aggregate import Count, Max, Min
+
 from exports.safe import clean_cell_text, gb_date
-from prg.accounts.services import PracticeAccess
-from prg.des import services as des
+from prg.accounts.schemas import PracticeOut
+from prg.accounts.services import PracticeAccess, get_practice
+from prg.des.records import list_action_items, list_meetings, list_priorities
+from prg.des.scheme_years import scheme_year
 from prg.errors import DomainError, NotFound
-from prg.members.services import in_group_on
+from prg.members.rules import in_group_on
+from prg.members.services import register_rows
+from prg.pages import render
 from prg.recruitment import services as recruitment
+from prg.representativeness import services as representativeness
 from prg.settings import get_settings
+from surveys.definition import SingleChoiceQuestion, load_definition, text_for
+from surveys.results import survey_results
+from surveys.tables import Survey, SurveyResponse, SurveyVersion
 
 MISSING = "missing"
 FILLED = "filled"
@@ -89,14 +100,12 @@ def _pct(share: float | None) -> str:
 
 def _year(code: str) -> tuple[str, date, date, list[tuple[str, str]], list[str]]:
     """Title, dates, sections and notes of a scheme year (prg.des's scheme-year data)."""
-    year = des.scheme_year(code)
+    year = scheme_year(code)
     return (year.title, year.starts_on, year.ends_on, [(s.key, s.title) for s in year.report_sections],
             list(year.notes))
 
 
 async def _check(access: PracticeAccess, as_at: date, **spec: str):
-    from prg.representativeness import services as representativeness
-
     try:
         return await representativeness.check(access, representativeness.parse_spec(**spec, as_at=as_at))
     except (NotFound, DomainError):
@@ -167,7 +176,7 @@ async def _representative_steps(access: PracticeAccess, section: Section, member
 
 
 async def _priorities(access: PracticeAccess, section: Section, year_code: str) -> None:
-    priorities = await des.list_priorities(access, year_code)
+    priorities = await list_priorities(access, year_code)
     if not priorities:
         section.status = MISSING
         section.missing_note = "No priorities are recorded for the year."
@@ -180,10 +189,6 @@ async def _priorities(access: PracticeAccess, section: Section, year_code: str) 
 
 
 async def _survey_for_year(access: PracticeAccess, starts_on: date, ends_on: date, survey_id: int | None) -> dict[str, Any] | None:
-    from piccolo.query.functions.aggregate import Count, Max, Min
-
-    from surveys.tables import Survey, SurveyResponse
-
     where = ((SurveyResponse.practice == access.practice_id) & (SurveyResponse.submitted_on >= starts_on)
              & (SurveyResponse.submitted_on <= ends_on))
     if survey_id is not None:
@@ -226,9 +231,6 @@ async def _survey_evidence(access: PracticeAccess, section: Section, survey: dic
     if survey is None:
         section.status, section.missing_note = MISSING, "No survey results to summarise for the year."
         return
-    from surveys.definition import SingleChoiceQuestion, load_definition, text_for
-    from surveys.results import survey_results
-    from surveys.tables import SurveyVersion
 
     results = await survey_results(access, survey["id"], weight=False, publish=True, date_from=starts_on,
                                    date_to=ends_on)
@@ -256,7 +258,7 @@ async def _survey_evidence(access: PracticeAccess, section: Section, survey: dic
 
 
 async def _discussion(access: PracticeAccess, section: Section, year_code: str) -> None:
-    meetings = await des.list_meetings(access, year_code)
+    meetings = await list_meetings(access, year_code)
     if not meetings:
         section.status = MISSING
         section.missing_note = "No meetings or virtual consultations of the group are recorded for the year."
@@ -271,7 +273,7 @@ async def _discussion(access: PracticeAccess, section: Section, year_code: str) 
 
 
 async def _action_plan(access: PracticeAccess, section: Section, year_code: str, previous: bool) -> None:
-    items = await des.list_action_items(access, year_code, include_previous=previous)
+    items = await list_action_items(access, year_code, include_previous=previous)
     if not items:
         section.status = MISSING
         section.missing_note = "No action plan is recorded for the year." if not previous else \
@@ -297,34 +299,28 @@ async def _action_plan(access: PracticeAccess, section: Section, year_code: str,
         section.items.extend(not_acting)
 
 
-def _hours(section: Section, practice: dict[str, Any], kind: str) -> None:
-    import msgspec
-
+def _hours(section: Section, practice: PracticeOut, kind: str) -> None:
     if kind == "opening":
-        text = (practice.get("opening_hours") or "").strip()
+        text = (practice.opening_hours or "").strip()
         if not text:
             section.status, section.missing_note = MISSING, "The practice's opening hours are not set (practice settings)."
             return
         section.paragraphs.extend(line for line in text.splitlines() if line.strip())
         return
-    stored = practice.get("extended_hours") or "[]"
-    hours = msgspec.json.decode(stored) if isinstance(stored, str) else stored
+    hours = practice.extended_hours or []
     if not hours:
         section.status, section.missing_note = MISSING, "No extended hours are set (practice settings)."
         return
-    section.tables.append(Table("Extended hours", ["Clinician", "When"], [[h["clinician"], h["times"]] for h in hours]))
+    section.tables.append(Table("Extended hours", ["Clinician", "When"], [[h.clinician, h.times] for h in hours]))
 
 
 async def gather(access: PracticeAccess, year_code: str, survey_id: int | None = None,
                  today: date | None = None) -> ReportData:
-    from prg.accounts.tables import Practice
-    from prg.members.tables import Member
 
     title, starts_on, ends_on, sections, notes = _year(year_code)
     threshold = get_settings().suppression_threshold
-    practice = await Practice.select().where(Practice.id == access.practice_id).first()
-    members = await Member.select(Member.status, Member.participation, Member.joined_on, Member.left_on,
-                                  Member.recruitment_channel).where(Member.practice == access.practice_id)
+    practice = await get_practice(access)
+    members = await register_rows(access.practice_id)
     as_at = min(ends_on, today or date.today())  # the group at the year's end, or today while the year runs
     survey = await _survey_for_year(access, starts_on, ends_on, survey_id)
     out = []
@@ -357,8 +353,8 @@ async def gather(access: PracticeAccess, year_code: str, survey_id: int | None =
             section.status = MISSING
             section.missing_note = "Nothing recorded in the system fills this section; complete it by hand."
         out.append(section)
-    return ReportData(access.ods_code, practice["name"], year_code, title, starts_on, ends_on, today or date.today(),
-                      threshold, practice.get("website") or "", out, notes)
+    return ReportData(access.ods_code, practice.name, year_code, title, starts_on, ends_on, today or date.today(),
+                      threshold, practice.website or "", out, notes)
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
@@ -387,8 +383,6 @@ def svg_chart(chart: Chart, chart_id: str) -> dict[str, Any]:
 
 
 def render_html(report: ReportData) -> str:
-    from prg.pages import render
-
     charts = {}
     for s, section in enumerate(report.sections):
         for c, chart in enumerate(section.charts):
@@ -398,8 +392,6 @@ def render_html(report: ReportData) -> str:
 
 
 def render_docx(report: ReportData) -> bytes:
-    from docx import Document
-
     t = clean_cell_text  # python-docx refuses characters XML cannot hold
     document = Document()
     document.core_properties.title = f"Local Patient Participation Report {report.year_code}"

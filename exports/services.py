@@ -9,15 +9,32 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from prg.accounts.services import Identity, PracticeAccess
-from prg.errors import BadFile, ErrorDetail, InvalidInput, NotFound
-from prg.web import DOCX, XLSX
+import msgspec
+
+from exports.achievement_workbook import TemplateTable, write_achievement_workbook
+from exports.collation_workbook import CollationData, ProfileTable, collation_sheet_fields, write_collation_workbook
+from exports.paper_workbook import fingerprint, parse_paper_rows, read_meta, write_paper_workbook
+from exports.report import _check, _suppressed_rows, gather, render_docx, render_html
+from exports.results_workbook import write_results_workbook
+from exports.safe import download_name
+from prg.accounts.audit.services import record
+from prg.accounts.services import Identity, PracticeAccess, get_practice
+from prg.db import utcnow, write_transaction
+from prg.des.guide import year_guide
+from prg.des.scheme_years import scheme_year
+from prg.errors import BadFile, Conflict, DomainError, ErrorDetail, InvalidInput, NotFound
+from prg.members.importer import parse_members
+from prg.members.services import register_rows, upsert_members
+from prg.representativeness import services as representativeness
+from prg.settings import get_settings
+from prg.uploads import DOCX, XLSX, column_letter, is_xlsx, read_rows, read_table, shown_name
 from surveys.definition import SingleChoiceQuestion, SurveyDefinition
+from surveys.fft import write_monthly_return
+from surveys.fft_controller import fft_counts
 from surveys.results import survey_results
 from surveys.services import published_version
 from surveys.tables import Survey, SurveyResponse
-
-from exports.safe import download_name
+from surveys.year_evidence import SurveysYearEvidence
 
 MAX_BREAKDOWNS = 4
 
@@ -55,7 +72,6 @@ def breakdown_questions(definition: SurveyDefinition, asked: list[str] | None) -
 
 async def results_workbook(access: PracticeAccess, survey_id: int, *, publish: bool, weight: bool,
                            by: list[str] | None = None) -> FileOut:
-    from exports.results_workbook import write_results_workbook
 
     _, version, definition = await published_version(access, survey_id)
     results = await survey_results(access, survey_id, weight=weight, publish=publish)
@@ -76,10 +92,6 @@ async def results_workbook(access: PracticeAccess, survey_id: int, *, publish: b
 async def _profile_table(access: PracticeAccess, title: str, **spec: str):
     """One dimension of the practice profile as the representativeness check groups it, or None when
     the practice has not imported that profile yet."""
-    from exports.collation_workbook import ProfileTable
-    from prg.errors import DomainError
-    from prg.representativeness import services as representativeness
-
     try:
         frame = await representativeness.build_frame(access, representativeness.parse_spec(**spec))
     except (NotFound, DomainError):
@@ -88,18 +100,10 @@ async def _profile_table(access: PracticeAccess, title: str, **spec: str):
 
 
 async def collation_workbook(access: PracticeAccess, actor: Identity) -> FileOut:
-    from exports.collation_workbook import CollationData, write_collation_workbook
-    from prg.accounts.tables import Practice
-    from prg.audit.services import record
-    from prg.db import write_transaction
-    from prg.members.tables import Member
-
-    members = await Member.select().where(Member.practice == access.practice_id).order_by(
-        Member.reference).output(load_json=True)
+    members = await register_rows(access.practice_id)
     keys = sorted({k for m in members for k in (m["characteristics"] or {})})
-    practice = await Practice.select(Practice.name).where(Practice.id == access.practice_id).first()
     data = CollationData(
-        access.ods_code, practice["name"], members, keys,
+        access.ods_code, (await get_practice(access)).name, members, keys,
         sex=await _profile_table(access, "Sex", dimension="sex"),
         age=await _profile_table(access, "Age band (DES)", dimension="age", bands="des"),
         ethnicity=await _profile_table(access, "Ethnic group", dimension="ethnicity", level="high_level"),
@@ -120,11 +124,6 @@ class CollationImport:
 async def import_collation_workbook(access: PracticeAccess, content: bytes, filename: str,
                                     actor: Identity) -> CollationImport:
     """The collation workbook (or any register sheet with a Reference column) sent back."""
-    from exports.collation_workbook import collation_sheet_fields
-    from prg.members.importer import parse_members
-    from prg.members.services import upsert_members
-    from prg.settings import get_settings
-    from prg.uploads import read_table
 
     table = read_table(content, filename, max_rows=get_settings().max_import_rows)
     numbered = parse_members(table)
@@ -136,8 +135,6 @@ async def import_collation_workbook(access: PracticeAccess, content: bytes, file
 
 
 async def paper_workbook(access: PracticeAccess, survey_id: int) -> FileOut:
-    from exports.paper_workbook import write_paper_workbook
-
     survey, version, definition = await published_version(access, survey_id)
     content = write_paper_workbook(definition, ods_code=access.ods_code, survey_id=survey_id,
                                    version=version["number"], title=survey["title"])
@@ -155,15 +152,6 @@ class PaperImport:
 async def import_paper_workbook(access: PracticeAccess, survey_id: int, content: bytes, filename: str,
                                 actor: Identity) -> PaperImport:
     """Every keyed questionnaire becomes a `paper` response, all in one transaction, or none does."""
-    import msgspec
-
-    from exports.paper_workbook import fingerprint, parse_paper_rows, read_meta
-    from prg.audit.services import record
-    from prg.db import utcnow, write_transaction
-    from prg.errors import Conflict
-    from prg.settings import get_settings
-    from prg.uploads import column_letter, is_xlsx, read_rows, shown_name
-
     survey, version, definition = await published_version(access, survey_id)
     if not is_xlsx(content):  # the survey and version it was made for live inside the workbook
         raise BadFile(f"{shown_name(filename)} is not an Excel workbook (.xlsx): key the questionnaires into "
@@ -200,8 +188,6 @@ async def import_paper_workbook(access: PracticeAccess, survey_id: int, content:
 
 
 async def participation_report(access: PracticeAccess, year_code: str, fmt: str, survey_id: int | None) -> FileOut:
-    from exports.report import gather, render_docx, render_html
-
     report = await gather(access, year_code, survey_id)
     name = f"participation-report-{year_code}"
     if fmt == "docx":
@@ -210,14 +196,8 @@ async def participation_report(access: PracticeAccess, year_code: str, fmt: str,
 
 
 async def achievement_workbook(access: PracticeAccess, year_code: str) -> FileOut:
-    from exports.achievement_workbook import TemplateTable, write_achievement_workbook
-    from exports.report import _check, _suppressed_rows
-    from prg.accounts.tables import Practice
-    from prg.des.services import scheme_year, year_guide
-    from prg.settings import get_settings
-
-    guide = await year_guide(access, year_code)
-    practice = await Practice.select(Practice.name).where(Practice.id == access.practice_id).first()
+    guide = await year_guide(access, year_code, SurveysYearEvidence())
+    practice_name = (await get_practice(access)).name
     template, notes = [], []
     if year_code == "2014-15":  # the standard reporting template's fixed tables, for the group at the year's end
         threshold = get_settings().suppression_threshold
@@ -232,14 +212,12 @@ async def achievement_workbook(access: PracticeAccess, year_code: str) -> FileOu
             template.append(TemplateTable(title, [(g.label, p, q) for g, p, q in
                                                   zip(result.groups, practice_shares, ppg_shares)]))
         notes.append("The template printed the second age band as 17-24; 16-year-olds are counted in it here.")
-    content = write_achievement_workbook(guide, practice_name=practice["name"], template=template, template_notes=notes)
+    content = write_achievement_workbook(guide, practice_name=practice_name, template=template, template_notes=notes)
     return FileOut(content, download_name(access.ods_code, f"achievement-report-{year_code}", "xlsx"), XLSX)
 
 
 async def fft_return(access: PracticeAccess, survey_id: int, month: str) -> FileOut:
     """The Friends and Family Test monthly return, as the FFT API makes it (counts in surveys.fft)."""
-    from surveys.fft import write_monthly_return
-    from surveys.fft_controller import fft_counts
 
     counts = await fft_counts(access, survey_id, month)
     return FileOut(write_monthly_return(counts, access.ods_code).encode(),

@@ -7,6 +7,7 @@ inline SVG (no external file, no script) with a text alternative naming the addr
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 
@@ -147,8 +148,6 @@ p { font-size: {{ 20 if big else 12 }}pt; margin: 0 0 0.7em; white-space: pre-li
 
 def piece_html(piece: PrintPiece) -> str:
     """The poster or leaflet as a self-contained printable page, the QR code as inline SVG."""
-    import base64
-
     width, _ = SIZES[piece.size]
     big = piece.size == "a4"
     return PIECE_HTML.render(

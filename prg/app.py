@@ -15,19 +15,22 @@ from litestar.middleware import DefineMiddleware
 from piccolo.querystring import QueryString
 
 from prg import db
+from prg.accounts.audit.controllers import AuditController
 from prg.accounts.controllers import AdminController, AuthController, PracticeController
 from prg.accounts.schemas import PracticeOut
 from prg.accounts.services import practices_of
-from prg.audit.controllers import AuditController
 from prg.errors import DomainError
 from exports.controllers import ExportController
+from prg.des.consultations import ConsultationCorrespondence
 from prg.des.controllers import (
     ConsultationController,
     ContactBlockController,
     PublicConsultationController,
     SchemeYearController,
 )
+from prg.des.survey_evidence import SurveyEvidence
 from prg.members.controllers import MemberController
+from prg.members.services import MemberCorrespondence
 from prg.members.signup import JoinController
 from prg.population.controllers import PopulationController
 from prg.openapi import answer_options_with_every_method, document_problem_responses, openapi_config
@@ -46,6 +49,7 @@ from surveys.controllers import SurveyController, provide_writer
 from surveys.fft_controller import FFTController
 from surveys.ingest import ResponseWriter
 from surveys.public import PublicSurveyController
+from surveys.year_evidence import SurveysYearEvidence
 
 
 @get("/livez", opt={"exclude_from_auth": True}, tags=["health"], include_in_schema=True)
@@ -81,6 +85,18 @@ class DatabaseDown(DomainError):
     slug = "database-unavailable"
 
 
+# Dependency inversion (docs/architecture.md): a lower feature defines what it needs from a higher one, the
+# higher one implements it, and this is where the two meet.
+def provide_survey_evidence() -> SurveyEvidence:
+    """What the participation year reads about surveys (prg.des defines it, surveys implements it)."""
+    return SurveysYearEvidence()
+
+
+def provide_member_correspondence() -> MemberCorrespondence:
+    """What the year holds on a member, for the subject access export (members defines it, prg.des implements it)."""
+    return ConsultationCorrespondence()
+
+
 def practice_router() -> Router:
     return Router(
         path="/api/practices/{ods_code:str}",
@@ -90,7 +106,9 @@ def practice_router() -> Router:
                         ContactBlockController, RecruitmentController],
         guards=[practice_guard],
         dependencies={"practice": Provide(provide_practice, sync_to_thread=False),
-                      "writer": Provide(provide_writer, sync_to_thread=False)},
+                      "writer": Provide(provide_writer, sync_to_thread=False),
+                      "survey_evidence": Provide(provide_survey_evidence, sync_to_thread=False),
+                      "correspondence": Provide(provide_member_correspondence, sync_to_thread=False)},
     )
 
 

@@ -1,5 +1,10 @@
 """The `prg` command: serve, migrate, demo, practice add, user add, token create, consultation send,
-mailing, export ..."""
+mailing, export ...
+
+Each command imports the features it drives inside its own function: the whole application takes seconds to
+import (pandas, scipy, openpyxl, every feature), and `prg --help`, `prg migrate` or `prg token create` should
+not wait for it. Only the database, the settings and the errors are imported here.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,18 @@ import asyncio
 import contextlib
 import io
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from functools import wraps
+from pathlib import Path
 from typing import TypeVar
 
 import click
 import msgspec
 
 from prg import db
+from prg.errors import DomainError, NotFound
+from prg.piccolo_conf import engine_for_url
 from prg.settings import get_settings
 
 T = TypeVar("T")
@@ -37,7 +47,6 @@ def run_as_manager(ods: str, work: Callable[..., Awaitable[T]]) -> T:
     database too."""
     from prg.accounts.services import PracticeAccess
     from prg.accounts.tables import Practice
-    from prg.errors import NotFound
 
     async def as_manager() -> T:
         row = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
@@ -50,10 +59,6 @@ def run_as_manager(ods: str, work: Callable[..., Awaitable[T]]) -> T:
 
 
 def _fail_on_domain_error(func):
-    from functools import wraps
-
-    from prg.errors import DomainError
-
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
@@ -72,7 +77,7 @@ def main() -> None:
     """The patient participation toolkit for GP practices."""
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    db.use_engine(db.engine_for_url(settings.database_url, busy_timeout=settings.sqlite_busy_timeout))
+    db.use_engine(engine_for_url(settings.database_url, busy_timeout=settings.sqlite_busy_timeout))
 
 
 @main.command()
@@ -183,7 +188,6 @@ def token_create(email: str, name: str) -> None:
     """Create an API token and print it (only this once)."""
     from prg.accounts import services
     from prg.accounts.tables import StaffUser
-    from prg.errors import NotFound
 
     async def work():
         row = await StaffUser.select(StaffUser.id).where(StaffUser.email == email.lower()).first()
@@ -209,8 +213,6 @@ def consultation() -> None:
 def consultation_send(ods: str, year: str, consultation_id: int, wait: bool) -> None:
     """E-mail a consultation to the members due it; safe to stop and run again (nobody gets it twice).
     Links use PRG_PUBLIC_BASE_URL."""
-    import time
-
     from prg.des import consultations
 
     if not get_settings().public_base_url:
@@ -241,8 +243,6 @@ def consultation_send(ods: str, year: str, consultation_id: int, wait: bool) -> 
 def mailing(ods: str, list_file: str, out_file: str, groups: str | None, template: str, channel: str,
             sample_per_group: int | None, seed: str | None, contact_name: str, phone: str) -> None:
     """A targeted recruitment mailing, as `POST /recruitment/mailing` makes it, recorded as a campaign."""
-    from pathlib import Path
-
     from prg.recruitment import services as recruitment
 
     settings = get_settings()
@@ -264,8 +264,6 @@ def export() -> None:
 
 def _export(ods: str, out_file: str, make) -> None:
     """Run `make(access)` for the practice as its manager and write the file it returns to `out_file`."""
-    from pathlib import Path
-
     file = run_as_manager(ods, make)
     Path(out_file).write_bytes(file.content)
     click.echo(f"Wrote {out_file} ({len(file.content):,} bytes; download name {file.filename}).")

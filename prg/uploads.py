@@ -33,6 +33,10 @@ from pathlib import PurePosixPath
 
 from prg.errors import BadFile, DomainError, ErrorDetail, FileTooLarge
 
+#: The media types of the Office files the product reads and sends (downloads and their OpenAPI entries).
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 #: A zip wrapping a CSV may hold the CSV plus a little packaging noise (__MACOSX, .DS_Store), no more.
 MAX_ZIP_ENTRIES = 4
 #: Real workbooks have tens of parts.

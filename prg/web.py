@@ -110,10 +110,6 @@ CurrentPractice = NamedDependency[PracticeAccess]
 RecordId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 
-# The Office files the product sends (downloads and their OpenAPI media types).
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
 ACCEPTED_BODY_TYPES = ("application/json", "multipart/form-data")
 
 

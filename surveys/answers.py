@@ -35,6 +35,8 @@ from datetime import date
 from decimal import InvalidOperation
 from typing import Any, Literal
 
+from babel.numbers import NumberFormatError, parse_decimal
+
 from prg.errors import ErrorDetail, InvalidInput
 from surveys import skip_logic
 from surveys.definition import (
@@ -109,8 +111,6 @@ def _number(raw: Any, lang: str) -> int | float | None:
     if _PLAIN_NUMBER.match(text):
         return int(text) if "." not in text else float(text)
     try:  # the respondent's own way of writing numbers: "3,5" in Polish, "1,500" in English
-        from babel.numbers import NumberFormatError, parse_decimal
-
         value = parse_decimal(text, locale=lang.replace("-", "_"), strict=True)
     except (NumberFormatError, InvalidOperation, ValueError, LookupError, TypeError):
         return None

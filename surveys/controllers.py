@@ -12,7 +12,8 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 
-from prg.web import XLSX, CurrentPractice, FileUpload, RecordId, read_upload
+from prg.uploads import XLSX
+from prg.web import CurrentPractice, FileUpload, RecordId, read_upload
 from surveys import schemas, services
 from surveys.ingest import ResponseWriter
 from surveys.results import survey_results

@@ -16,9 +16,9 @@ from typing import Any
 
 import msgspec
 
+from prg.accounts.audit.services import record
 from prg.accounts.security import token_hash
 from prg.accounts.services import Identity, PracticeAccess
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from surveys import schemas, skip_logic

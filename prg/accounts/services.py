@@ -14,9 +14,9 @@ from typing import Literal
 import msgspec
 
 from prg.accounts import schemas
+from prg.accounts.audit.services import record
 from prg.accounts.security import TOKEN_PREFIX, hash_password, new_token, token_hash, verify_password
 from prg.accounts.tables import ApiToken, LoginFailure, Practice, PracticeRole, StaffSession, StaffUser
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound, TooManyRequests
 from prg.settings import get_settings
@@ -134,8 +134,6 @@ async def update_practice(access: PracticeAccess, data: schemas.PracticeUpdate, 
 
 def msgspec_changes(struct) -> dict:
     """The fields a PATCH body actually set (UNSET ones left out)."""
-    import msgspec
-
     return {k: v for k, v in msgspec.structs.asdict(struct).items() if v is not msgspec.UNSET}
 
 
@@ -344,6 +342,14 @@ async def identity_from_token(secret: str) -> Identity | None:
     if row["last_used_at"] is None or now - row["last_used_at"] > _TOUCH_EVERY:
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return Identity(row["user.id"], row["user.email"], row["user.is_admin"], "token", None, row["id"])
+
+
+async def name_of_practice(practice_id: int) -> str:
+    """The practice's name, for pages and mail that know only its id (a patient's single-use link)."""
+    row = await Practice.select(Practice.name).where(Practice.id == practice_id).first()
+    if row is None:
+        raise NotFound(f"No practice {practice_id}.")
+    return row["name"]
 
 
 async def practice_id_for(ods_code: str) -> int:

@@ -7,8 +7,8 @@ here, in the published formats, through the population imports. Last winter it r
 question bank (Friends and Family Test, GP-patient-survey core, demographics): 300 invented responses,
 drawn with a fixed seed and checked by the web form's own validator, dated in January and February of the
 scheme year before this one, so that results, weighting, the reports and last year's guide have something to
-show while this year's guide starts with no survey. (`surveys` is imported inside the function: `prg` does
-not depend on it.)
+show while this year's guide starts with no survey. The demo belongs to the composition layer with
+`prg.app` and `prg.cli`: it seeds every feature, surveys included.
 """
 
 from __future__ import annotations
@@ -23,9 +23,14 @@ from typing import Any
 from prg.accounts import schemas as account_schemas
 from prg.accounts import services as accounts
 from prg.accounts.tables import Practice, StaffUser
-from prg.des.services import scheme_year, year_code_for
+from prg.des.scheme_years import scheme_year, year_code_for
 from prg.members import services as members
 from prg.population import services as population
+from surveys import schemas as survey_schemas
+from surveys import services as surveys
+from surveys.definition import LongTextQuestion, SingleChoiceQuestion
+from surveys.ingest import ResponseWriter
+from surveys.tables import Survey, SurveyVersion
 
 DATA = Path(__file__).parent
 DEMO_ODS = "Y90001"
@@ -81,11 +86,6 @@ DEMO_COMMENTS = ["Reception were kind and quick.", "Hard to get through on the p
 async def load_demo_survey(access: accounts.PracticeAccess, identity: accounts.Identity,
                            today: date | None = None) -> None:
     """Once: last winter's survey, published and answered 300 times (web, paper, kiosk)."""
-    from surveys import schemas as survey_schemas
-    from surveys import services as surveys
-    from surveys.ingest import ResponseWriter
-    from surveys.tables import Survey, SurveyVersion
-
     if await surveys.list_surveys(access):
         return
     today = today or date.today()
@@ -114,7 +114,6 @@ async def load_demo_survey(access: accounts.PracticeAccess, identity: accounts.I
 
 def _invented_answers(definition: Any, rng: random.Random) -> dict[str, Any]:
     """One respondent: earlier options (the positive end, or the first groups) more likely, a few skips."""
-    from surveys.definition import LongTextQuestion, SingleChoiceQuestion
 
     answers: dict[str, Any] = {}
     for section in definition.sections:

@@ -26,16 +26,18 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 
+from prg.accounts.audit.services import record
 from prg.accounts.security import new_token, token_hash
-from prg.accounts.services import Identity, PracticeAccess
-from prg.accounts.tables import Practice
-from prg.audit.services import record
+from prg.accounts.services import Identity, PracticeAccess, name_of_practice
 from prg.db import utcnow, write_transaction
 from prg.des import mailer, schemas
-from prg.des.services import consultation_tallies, scheme_year
+from prg.des.records import consultation_tallies
+from prg.des.scheme_years import scheme_year
 from prg.des.tables import ActionItem, Consultation, ConsultationDelivery, ContactBlock, Priority
 from prg.errors import Conflict, DomainError, ErrorDetail, InvalidInput, NotFound
-from prg.members.tables import Consent, Member
+from prg.members.schemas import ConsultationCopy
+from prg.members.schemas import ContactBlockOut as MemberContactBlock
+from prg.members.services import active_members, consenting_members, member_addresses
 from prg.settings import get_settings
 
 log = logging.getLogger("prg.des.consultations")
@@ -180,11 +182,8 @@ async def close_consultation(access: PracticeAccess, year_code: str, consultatio
 
 async def _recipients(practice_id: int, audience: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Active members who may be contacted, and how many others were skipped, by reason."""
-    members = await Member.select(Member.id, Member.first_name, Member.last_name, Member.email, Member.phone,
-                                  Member.participation, Member.reference).where(
-        (Member.practice == practice_id) & (Member.status == "active"))
-    consenting = {r["member"] for r in await Consent.select(Consent.member).where(
-        (Consent.practice == practice_id) & (Consent.purpose == "prg_contact") & Consent.withdrawn_at.is_null())}
+    members = await active_members(practice_id)
+    consenting = await consenting_members(practice_id, "prg_contact")
     blocked = {r["member"]: r["reason"] for r in await ContactBlock.select(ContactBlock.member, ContactBlock.reason).where(
         ContactBlock.practice == practice_id)}
     skipped: dict[str, int] = {}
@@ -294,8 +293,6 @@ async def send(access: PracticeAccess, year_code: str, consultation_id: int, act
             await Consultation.update({Consultation.status: "sending"}).where(Consultation.id == consultation_id)
         await record("des.consultation_send", actor, practice_id=access.practice_id, entity="consultation",
                      entity_id=consultation_id)
-    practice = await Practice.select(Practice.name).where(Practice.id == access.practice_id).first()
-
     sent_now = failed_now = 0
     recent, oldest = await _sent_in_last_minute(access.practice_id)
     budget = max(0, settings.mail_per_minute - recent)
@@ -322,8 +319,8 @@ async def send(access: PracticeAccess, year_code: str, consultation_id: int, act
             link = answer_link(base, token)
             message = mailer.build_message(
                 settings, to=member["email"], name=f"{member['first_name']} {member['last_name']}",
-                subject=f"{practice['name']}: {row['title']}",
-                body=_mail_body(practice["name"], member["first_name"], row, link), unsubscribe_url=f"{link}/opt-out")
+                subject=f"{access.name}: {row['title']}",
+                body=_mail_body(access.name, member["first_name"], row, link), unsubscribe_url=f"{link}/opt-out")
             try:
                 if session is None:
                     session = mailer.SmtpSession(settings)
@@ -425,10 +422,7 @@ async def record_block(access: PracticeAccess, data: schemas.ContactBlockIn, act
     if (data.email is None) == (data.member_id is None):
         raise InvalidInput("Name the member or the address.", [ErrorDetail("give email or member_id, not both", field="email")])
     async with write_transaction():
-        where = Member.practice == access.practice_id
-        if data.member_id is not None:
-            where = where & (Member.id == data.member_id)
-        rows = await Member.select(Member.id, Member.email).where(where)
+        rows = await member_addresses(access.practice_id, data.member_id)
         if data.email is not None:
             rows = [r for r in rows if r["email"].strip().lower() == data.email.strip().lower()]
         if not rows:
@@ -492,9 +486,9 @@ async def _delivery_for(token: str) -> dict[str, Any]:
 async def open_link(token: str) -> PublicConsultation:
     delivery = await _delivery_for(token)
     c = await Consultation.select().where(Consultation.id == delivery["consultation"]).first()
-    practice = await Practice.select(Practice.name).where(Practice.id == delivery["practice"]).first()
+    practice_name = await name_of_practice(delivery["practice"])
     is_open = c["status"] != "closed" and (c["closes_on"] is None or c["closes_on"] >= date.today())
-    return PublicConsultation(practice=practice["name"], title=c["title"], question=c["question"],
+    return PublicConsultation(practice=practice_name, title=c["title"], question=c["question"],
                               closes_on=c["closes_on"], answered=delivery["answered_at"] is not None, open=is_open)
 
 
@@ -527,3 +521,23 @@ async def opt_out(token: str) -> None:
     delivery = await _delivery_for(token)
     async with write_transaction():
         await _block(delivery["practice"], delivery["member"], "opted_out")
+
+
+class ConsultationCorrespondence:
+    """The year's part of a member's subject access export (`prg.members.services.MemberCorrespondence`):
+    each consultation put to them with their answer, and each block on e-mailing them."""
+
+    async def consultations_of(self, practice_id: int, member_id: int) -> list[ConsultationCopy]:
+        rows = await ConsultationDelivery.select(
+            ConsultationDelivery.consultation.title.as_alias("title"),
+            ConsultationDelivery.consultation.question.as_alias("question"),
+            ConsultationDelivery.channel, ConsultationDelivery.status, ConsultationDelivery.sent_at,
+            ConsultationDelivery.answer, ConsultationDelivery.comment, ConsultationDelivery.answered_at,
+        ).where((ConsultationDelivery.member == member_id) & (ConsultationDelivery.practice == practice_id)
+                ).order_by(ConsultationDelivery.id)
+        return [msgspec.convert(r, ConsultationCopy, strict=False) for r in rows]
+
+    async def contact_blocks_of(self, practice_id: int, member_id: int) -> list[MemberContactBlock]:
+        rows = await ContactBlock.select(ContactBlock.reason, ContactBlock.recorded_at).where(
+            (ContactBlock.member == member_id) & (ContactBlock.practice == practice_id)).order_by(ContactBlock.id)
+        return [msgspec.convert(r, MemberContactBlock, strict=False) for r in rows]

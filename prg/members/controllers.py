@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from prg.web import CurrentPractice, FileUpload, RecordId, read_upload
 from prg.members import schemas, services
+from prg.members.services import MemberCorrespondence
 from prg.pages import render
+from prg.web import CurrentPractice, FileUpload, RecordId, read_upload
+
+# What the participation year holds on a member, provided by prg/app.py (prg.des implements it).
+Correspondence = NamedDependency[SkipValidation[MemberCorrespondence]]  # a Protocol: nothing to validate
 
 
 class MemberController(Controller):
@@ -74,18 +79,18 @@ class MemberController(Controller):
         return await services.withdraw_consent(practice, member_id, consent_id, data, request.auth)
 
     @get("/{member_id:int}/subject-access", opt={"role": "manager"})
-    async def subject_access(self, request: Request, practice: CurrentPractice,
-                             member_id: RecordId) -> Response[schemas.SubjectAccessExport]:
+    async def subject_access(self, request: Request, practice: CurrentPractice, member_id: RecordId,
+                             correspondence: Correspondence) -> Response[schemas.SubjectAccessExport]:
         """Everything held on the member, as a JSON file (audited)."""
-        export = await services.subject_access_export(practice, member_id, request.auth)
+        export = await services.subject_access_export(practice, member_id, request.auth, correspondence)
         name = f"{practice.ods_code}-subject-access-{export.member.reference}.json"
         return Response(export, headers={"content-disposition": f'attachment; filename="{name}"'})
 
     @get("/{member_id:int}/subject-access.html", opt={"role": "manager"}, media_type=MediaType.HTML)
-    async def subject_access_page(self, request: Request, practice: CurrentPractice,
-                                  member_id: RecordId) -> Response[str]:
+    async def subject_access_page(self, request: Request, practice: CurrentPractice, member_id: RecordId,
+                                  correspondence: Correspondence) -> Response[str]:
         """The same, as a page to print or send to the member (audited)."""
-        export = await services.subject_access_export(practice, member_id, request.auth)
+        export = await services.subject_access_export(practice, member_id, request.auth, correspondence)
         name = f"{practice.ods_code}-subject-access-{export.member.reference}.html"
         return Response(render("subject_access.html", export=export), media_type=MediaType.HTML,
                         headers={"content-disposition": f'attachment; filename="{name}"'})

@@ -17,7 +17,7 @@ import msgspec
 
 from prg.errors import ErrorDetail, InvalidInput
 from prg.members.schemas import MemberIn
-from prg.members.services import rule_errors
+from prg.members.rules import rule_errors
 from prg.population.dimensions import parse_ethnic_category
 from prg.uploads import Table
 

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from prg.accounts.audit.schemas import AuditEntry
+
 # One line of text a person typed: no control characters, and no leading `=` or `@`, which spreadsheets
 # would run as a formula when the register is exported.
 _LINE = r"^(?![=@])[^\x00-\x1f\x7f]*$"
@@ -140,15 +142,6 @@ class MemberPage(msgspec.Struct):
 class ImportResult(msgspec.Struct):
     created: int
     references: list[str]
-
-
-class AuditEntry(msgspec.Struct):
-    at: datetime
-    actor: str
-    action: str
-    entity: str
-    entity_id: int | None
-    details: dict
 
 
 class ConsultationCopy(msgspec.Struct):

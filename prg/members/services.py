@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
+from prg.accounts.audit.schemas import AuditEntry
+from prg.accounts.audit.services import list_events, record
 from prg.accounts.services import Identity, PracticeAccess, msgspec_changes
-from prg.audit.services import list_events, record
 from prg.db import is_sqlite, utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from prg.members import schemas
+from prg.members.importer import parse_members
+from prg.members.rules import in_group_on, rule_errors
 from prg.members.tables import Consent, Member
+from prg.settings import get_settings
+from prg.uploads import read_table
 
 AUTO_REFERENCE = re.compile(r"^PRG-(\d+)$")
 # Rows per INSERT: SQLite and asyncpg both cap bound parameters near 32,767 (about 23 per member).
@@ -23,33 +28,56 @@ INSERT_CHUNK = 500
 SORTABLE = {"reference", "last_name", "joined_on", "created_at", "status"}
 
 
-def in_group_on(member: dict[str, Any], day: date) -> bool:
-    """Whether a member (a row with status, joined_on, left_on) belonged to the group on `day`: active or since
-    left, joined by then and not left by then, a date not recorded counting as yes. Invited people are not
-    members yet."""
-    return (member["status"] in ("active", "left")
-            and (member["joined_on"] is None or member["joined_on"] <= day)
-            and (member["left_on"] is None or member["left_on"] > day))
+async def members_in_year(practice_id: int, starts_on: date, ends_on: date) -> list[dict[str, Any]]:
+    """Members who belonged at some time between the two days: active or left, joined by the end (or date
+    unknown), not left before the start; invited people are not members yet. Each row: id, status, joined_on,
+    left_on, recruitment_channel, participation."""
+    rows = await Member.select(Member.id, Member.status, Member.joined_on, Member.left_on,
+                               Member.recruitment_channel, Member.participation).where(
+        (Member.practice == practice_id) & Member.status.is_in(["active", "left"]))
+    return [r for r in rows if (r["joined_on"] is None or r["joined_on"] <= ends_on)
+            and (r["left_on"] is None or r["left_on"] >= starts_on)]
 
 
-def rule_errors(values: dict[str, Any], today: date | None = None) -> list[ErrorDetail]:
-    """Rules that span fields, shared by the API and the importer (which adds row numbers)."""
-    today = today or date.today()
-    errors = []
-    if values.get("birth_year") is not None and values["birth_year"] > today.year:
-        errors.append(ErrorDetail("is in the future", field="birth_year"))
-    if values.get("joined_on") and values["joined_on"] > today:
-        errors.append(ErrorDetail("is in the future", field="joined_on"))
-    if values.get("left_on"):
-        if values.get("status") != "left":
-            errors.append(ErrorDetail("a leaving date needs status 'left'", field="left_on"))
-        if values.get("joined_on") and values["left_on"] < values["joined_on"]:
-            errors.append(ErrorDetail("is before the joining date", field="left_on"))
-    needs = {"email": "email", "phone": "phone", "sms": "phone", "post": "address"}
-    method = values.get("preferred_contact")
-    if method in needs and not values.get(needs[method]):
-        errors.append(ErrorDetail(f"preferred contact is {method} but no {needs[method]} is given", field="preferred_contact"))
-    return errors
+async def register_rows(practice_id: int) -> list[dict[str, Any]]:
+    """Every row of the practice's register as stored (characteristics decoded), by reference: for the files
+    that carry the whole register."""
+    return await Member.select().where(Member.practice == practice_id).order_by(Member.reference).output(
+        load_json=True)
+
+
+async def members_characteristics(practice_id: int, as_at: date | None = None) -> list[dict[str, Any]]:
+    """What the representativeness check compares (sex, birth_year, age_band, ethnic_category, characteristics):
+    of the active members; or, `as_at` a day, of those in the group that day (`in_group_on`)."""
+    columns = (Member.sex, Member.birth_year, Member.age_band, Member.ethnic_category, Member.characteristics)
+    if as_at is None:
+        return await Member.select(*columns).where(
+            (Member.practice == practice_id) & (Member.status == "active")).output(load_json=True)
+    rows = await Member.select(*columns, Member.status, Member.joined_on, Member.left_on).where(
+        Member.practice == practice_id).output(load_json=True)
+    return [m for m in rows if in_group_on(m, as_at)]
+
+
+async def active_members(practice_id: int) -> list[dict[str, Any]]:
+    """The active members, with what it takes to contact them: id, first_name, last_name, email, phone,
+    participation, reference."""
+    return await Member.select(Member.id, Member.first_name, Member.last_name, Member.email, Member.phone,
+                               Member.participation, Member.reference).where(
+        (Member.practice == practice_id) & (Member.status == "active"))
+
+
+async def consenting_members(practice_id: int, purpose: str) -> set[int]:
+    """The ids of members whose consent for `purpose` (e.g. "prg_contact") stands (given, not withdrawn)."""
+    return {r["member"] for r in await Consent.select(Consent.member).where(
+        (Consent.practice == practice_id) & (Consent.purpose == purpose) & Consent.withdrawn_at.is_null())}
+
+
+async def member_addresses(practice_id: int, member_id: int | None = None) -> list[dict[str, Any]]:
+    """Members' ids and e-mail addresses: every member's, or the one named."""
+    where = Member.practice == practice_id
+    if member_id is not None:
+        where = where & (Member.id == member_id)
+    return await Member.select(Member.id, Member.email).where(where)
 
 
 def _out(row: dict[str, Any], consents: list[dict[str, Any]] | None = None) -> schemas.MemberOut:
@@ -248,39 +276,34 @@ async def withdraw_consent(access: PracticeAccess, member_id: int, consent_id: i
     return _consent_out(row)
 
 
-async def subject_access_export(access: PracticeAccess, member_id: int, actor: Identity) -> schemas.SubjectAccessExport:
-    # The participation year's tables name members too (prg.des depends on this package, so imported here).
-    from prg.des.tables import ConsultationDelivery, ContactBlock
+class MemberCorrespondence(Protocol):
+    """What the participation year holds on a member (the consultations put to them, the blocks on e-mailing
+    them), for the subject access export. The year sits above the register in the layers, so it implements
+    this (`prg.des.consultations.ConsultationCorrespondence`) and `prg/app.py` provides it."""
 
+    async def consultations_of(self, practice_id: int, member_id: int) -> list[schemas.ConsultationCopy]: ...
+
+    async def contact_blocks_of(self, practice_id: int, member_id: int) -> list[schemas.ContactBlockOut]: ...
+
+
+async def subject_access_export(access: PracticeAccess, member_id: int, actor: Identity,
+                                correspondence: MemberCorrespondence) -> schemas.SubjectAccessExport:
     member = await get_member(access, member_id)
-    mine = (ConsultationDelivery.member == member_id) & (ConsultationDelivery.practice == access.practice_id)
-    copies = await ConsultationDelivery.select(
-        ConsultationDelivery.consultation.title.as_alias("title"),
-        ConsultationDelivery.consultation.question.as_alias("question"),
-        ConsultationDelivery.channel, ConsultationDelivery.status, ConsultationDelivery.sent_at,
-        ConsultationDelivery.answer, ConsultationDelivery.comment, ConsultationDelivery.answered_at,
-    ).where(mine).order_by(ConsultationDelivery.id)
-    blocks = await ContactBlock.select(ContactBlock.reason, ContactBlock.recorded_at).where(
-        (ContactBlock.member == member_id) & (ContactBlock.practice == access.practice_id)).order_by(ContactBlock.id)
+    copies = await correspondence.consultations_of(access.practice_id, member_id)
+    blocks = await correspondence.contact_blocks_of(access.practice_id, member_id)
     events, _ = await list_events(access.practice_id, entity="member", entity_id=member_id, limit=10_000)
     async with write_transaction():
         await record("member.subject_access_export", actor, practice_id=access.practice_id, entity="member",
                      entity_id=member_id)
     return schemas.SubjectAccessExport(
         practice=f"{access.name} ({access.ods_code})", generated_at=utcnow(), member=member,
-        consultations=[msgspec.convert(c, schemas.ConsultationCopy, strict=False) for c in copies],
-        contact_blocks=[msgspec.convert(b, schemas.ContactBlockOut, strict=False) for b in blocks],
-        audit_trail=[msgspec.convert(e, schemas.AuditEntry, strict=False) for e in reversed(events)],
+        consultations=copies, contact_blocks=blocks,
+        audit_trail=[msgspec.convert(e, AuditEntry, strict=False) for e in reversed(events)],
     )
 
 
 async def import_members(access: PracticeAccess, data: bytes, filename: str, actor: Identity) -> schemas.ImportResult:
     """All rows or none: every bad row is reported and nothing is written."""
-    # Imported here: the importer uses this module's rules (rule_errors).
-    from prg.members.importer import parse_members
-    from prg.settings import get_settings
-    from prg.uploads import read_table
-
     table = read_table(data, filename, max_rows=get_settings().max_import_rows)
     numbered = parse_members(table)
     taken = await _taken_references(access.practice_id, [m.reference for _, m in numbered if m.reference])

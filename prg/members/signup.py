@@ -52,8 +52,8 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from prg.accounts.audit.services import record
 from prg.accounts.tables import Practice
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import ErrorDetail
 from prg.members import schemas

@@ -13,8 +13,8 @@ from typing import Any
 
 import anyio.to_thread
 
+from prg.accounts.audit.services import record
 from prg.accounts.services import Identity, PracticeAccess
-from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import BadFile, ErrorDetail, InvalidInput, NotFound
 from prg.population import schemas
@@ -523,3 +523,17 @@ async def has_profile(practice_id: int, dimension: str) -> bool:
         (PopulationProfile.practice == practice_id) & (PopulationProfile.dimension == dimension)
     )
 
+
+
+async def profile_nearest(practice_id: int, on: date, dimension: str = "age_sex") -> dict[str, Any] | None:
+    """The profile nearest a date, as evidence (id, extract_date, total, source_filename): the latest extracted
+    on or before it, else the earliest after it; None when the practice has none of the dimension."""
+    cols = (PopulationProfile.id, PopulationProfile.extract_date, PopulationProfile.total,
+            PopulationProfile.source_filename)
+    where = (PopulationProfile.practice == practice_id) & (PopulationProfile.dimension == dimension)
+    before = await PopulationProfile.select(*cols).where(where & (PopulationProfile.extract_date <= on)).order_by(
+        PopulationProfile.extract_date, PopulationProfile.id, ascending=False).first()
+    if before is not None:
+        return before
+    return await PopulationProfile.select(*cols).where(where).order_by(
+        PopulationProfile.extract_date, PopulationProfile.id).first()

@@ -12,7 +12,8 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from prg.recruitment import schemas, services
-from prg.web import DOCX, CurrentPractice, RecordId, read_upload
+from prg.uploads import DOCX
+from prg.web import CurrentPractice, RecordId, read_upload
 
 Size = Annotated[Literal["a4", "a5"] | None, QueryParameter(description="Paper size: a4 or a5")]
 Language = Annotated[str, QueryParameter(min_length=2, max_length=10, pattern=r"^[a-z]{2,3}$",

@@ -19,19 +19,18 @@ import anyio.to_thread
 import msgspec
 
 import letter_templates as lt
-from prg.accounts.services import Identity, PracticeAccess
-from prg.web import DOCX
-from prg.accounts.tables import Practice
-from prg.audit.services import record
+from prg.accounts.audit.services import record
+from prg.accounts.services import Identity, PracticeAccess, get_practice
 from prg.db import utcnow, write_transaction
 from prg.errors import ErrorDetail, InvalidInput, NotFound
-from prg.members.tables import Member
+from prg.members.services import register_rows
 from prg.recruitment import schemas
 from prg.recruitment.patient_list import PatientList, read_patient_list
 from prg.recruitment.tables import Campaign, CampaignGroup, TemplateOverride
 from prg.recruitment.targeting import EXCLUSION_ORDER, Selection, TargetGroup, choose, parse_group
 from prg.representativeness import services as representativeness
 from prg.settings import get_settings
+from prg.uploads import DOCX
 
 #: Members who join through a campaign's channel this many days after it count as its responses.
 RESPONSE_WINDOW_DAYS = 90
@@ -78,9 +77,8 @@ class Download:
 
 async def practice_details(access: PracticeAccess, *, contact_name: str = "", phone: str = "",
                            email: str = "") -> lt.PracticeDetails:
-    row = await Practice.select(Practice.name, Practice.address, Practice.postcode).where(
-        Practice.id == access.practice_id).first()
-    return lt.PracticeDetails(name=row["name"], address=row["address"] or "", postcode=row["postcode"] or "",
+    practice = await get_practice(access)
+    return lt.PracticeDetails(name=practice.name, address=practice.address or "", postcode=practice.postcode or "",
                               phone=phone, email=email, contact_name=contact_name)
 
 
@@ -240,11 +238,6 @@ def parse_options(raw: dict[str, Any]) -> MailingOptions:
 # ---------------------------------------------------------------------------------------------------------
 
 
-async def _register(practice_id: int) -> list[dict[str, Any]]:
-    return await Member.select(Member.first_name, Member.last_name, Member.postcode, Member.birth_year).where(
-        Member.practice == practice_id)
-
-
 def _language_of(spoken: str) -> str:
     return lt.language_for(spoken) or lt.DEFAULT_LANGUAGE
 
@@ -325,7 +318,7 @@ async def make_mailing(access: PracticeAccess, content: bytes, filename: str, op
         groups, notes = await default_groups(access, options.min_ratio, settings.mailing_min_age)
     seed = options.seed or (secrets.token_hex(8) if options.sample_per_group else "")
     selection = choose(patient_list.patients, groups, on=on, channel=options.channel,
-                       min_age=settings.mailing_min_age, members=await _register(access.practice_id),
+                       min_age=settings.mailing_min_age, members=await register_rows(access.practice_id),
                        sample_per_group=options.sample_per_group, seed=seed)
     if not selection.chosen:
         raise InvalidInput("No patient of the list is in the target groups and can be written to.",
@@ -424,10 +417,7 @@ async def _responses(practice_id: int, campaigns: list[dict[str, Any]]) -> dict[
             CampaignGroup.campaign.is_in([c["id"] for c in campaigns])).order_by(CampaignGroup.id):
         groups_by_campaign.setdefault(row["campaign"], []).append(row)
     first = min(c["sent_on"] for c in campaigns)
-    members = await Member.select(Member.recruitment_channel, Member.joined_on, Member.sex, Member.birth_year,
-                                  Member.ethnic_category, Member.characteristics).where(
-        (Member.practice == practice_id) & Member.joined_on.is_not_null() & (Member.joined_on >= first)
-    ).output(load_json=True)
+    members = [m for m in await register_rows(practice_id) if m["joined_on"] is not None and m["joined_on"] >= first]
     out = {}
     for campaign in campaigns:
         channel = MEMBER_CHANNEL.get(campaign["channel"], "other")

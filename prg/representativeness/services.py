@@ -26,8 +26,7 @@ import numpy as np
 
 from prg.accounts.services import PracticeAccess
 from prg.errors import ErrorDetail, InvalidInput
-from prg.members.services import in_group_on
-from prg.members.tables import Member
+from prg.members.services import members_characteristics
 from prg.population import services as population
 from prg.population.dimensions import (
     DES_TEMPLATE,
@@ -263,17 +262,6 @@ def _band_of(bands: AgeBands, lower: int, upper: int | None) -> AgeBand | None:
     return None
 
 
-async def _members_compared(practice_id: int, as_at: date | None) -> list[dict[str, Any]]:
-    """The active members; or, `as_at` a day, those in the group that day (`in_group_on`)."""
-    columns = (Member.sex, Member.birth_year, Member.age_band, Member.ethnic_category, Member.characteristics)
-    if as_at is None:
-        return await Member.select(*columns).where(
-            (Member.practice == practice_id) & (Member.status == MEMBERS_COUNTED)).output(load_json=True)
-    rows = await Member.select(*columns, Member.status, Member.joined_on, Member.left_on).where(
-        Member.practice == practice_id).output(load_json=True)
-    return [m for m in rows if in_group_on(m, as_at)]
-
-
 def members_counted(spec: Spec) -> str:
     """Which members a comparison counted, as the API says it."""
     return MEMBERS_COUNTED if spec.as_at is None else f"in the group on {spec.as_at.isoformat()}"
@@ -335,7 +323,7 @@ async def build_frame(access: PracticeAccess, spec: Spec) -> Frame:
                                             prefer_single_year=spec.uses_age)
     frame = Frame(spec=spec, profile=profile, groups=[])
     _population_groups(frame)
-    _assign_members(frame, await _members_compared(access.practice_id, spec.as_at))
+    _assign_members(frame, await members_characteristics(access.practice_id, spec.as_at))
     if sum(g.population for g in frame.groups) == 0:
         raise InvalidInput(
             f"Profile {profile.id} has no patients in any of the compared groups: there is nothing to compare with.",

@@ -65,11 +65,12 @@ def patient_list(rows: int, seed: int = 1) -> bytes:
 
 async def prepare(database_url: str) -> str:
     from prg import db
+    from prg.piccolo_conf import engine_for_url
     from prg.accounts import services as accounts
     from prg.accounts.tables import StaffUser
     from prg.demo import MANAGER_EMAIL, load_demo
 
-    db.use_engine(db.engine_for_url(database_url))
+    db.use_engine(engine_for_url(database_url))
     await db.migrate()
     await load_demo()
     user = await StaffUser.select(StaffUser.id).where(StaffUser.email == MANAGER_EMAIL).first()

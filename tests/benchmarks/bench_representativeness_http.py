@@ -39,6 +39,7 @@ async def prepare(database_url: str) -> str:
     import numpy as np
 
     from prg import db
+    from prg.piccolo_conf import engine_for_url
     from prg.accounts import services as accounts
     from prg.accounts.tables import StaffUser
     from prg.demo import DEMO_ODS, MANAGER_EMAIL, load_demo
@@ -46,7 +47,7 @@ async def prepare(database_url: str) -> str:
     from prg.members import services as members
     from prg.population.dimensions import STATED_CODES
 
-    db.use_engine(db.engine_for_url(database_url))
+    db.use_engine(engine_for_url(database_url))
     await db.migrate()
     await load_demo()
     user = await StaffUser.select(StaffUser.id).where(StaffUser.email == MANAGER_EMAIL).first()

@@ -11,7 +11,7 @@ from datetime import date
 import httpx
 from playwright.async_api import async_playwright
 
-from prg.des.services import year_code_for
+from prg.des.scheme_years import year_code_for
 from tests.browser.chromium import ARGS, CHROMIUM, artifact, needs_chromium, serious_violations, sign_in, tab_to
 
 pytestmark = needs_chromium

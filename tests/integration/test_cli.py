@@ -55,7 +55,7 @@ def test_the_demo_has_last_winters_survey_with_results_and_evidence(demo_server)
     the demo population, the Friends and Family Test return, and last year's guide counting it."""
     import httpx
 
-    from prg.des.services import year_code_for
+    from prg.des.scheme_years import year_code_for
 
     base, password, _ = demo_server
     with httpx.Client(base_url=base, timeout=60) as http:

@@ -160,8 +160,10 @@ async def test_2014_15_needs_the_friends_and_family_test(client, manager):
     # Responses arrive dated today, so check the rule on the current year's data through the service instead
     # of the calendar: the walk-through covers responses; here the FFT detection on a published survey.
     from prg.accounts.services import practice_access
-    from prg.des import services
+    from prg.des import guide
+    from prg.des.scheme_years import scheme_year, year_code_for
     from prg.des.schemas import SchemeYear
+    from surveys.year_evidence import SurveysYearEvidence
     import msgspec
 
     plain = (await client.post("/api/practices/Y90001/surveys/from-bank", headers=h, json={
@@ -171,11 +173,11 @@ async def test_2014_15_needs_the_friends_and_family_test(client, manager):
     for survey in (plain, fft):
         assert (await client.post(f"/api/practices/Y90001/surveys/{survey['id']}/publish", headers=h)).status_code == 200
     access = await practice_access(manager.user_id, "Y90001")
-    this_year = services.scheme_year(services.year_code_for(date.today()))
-    as_2014 = msgspec.structs.replace(services.scheme_year("2014-15"), starts_on=this_year.starts_on,
+    this_year = scheme_year(year_code_for(date.today()))
+    as_2014 = msgspec.structs.replace(scheme_year("2014-15"), starts_on=this_year.starts_on,
                                       ends_on=this_year.ends_on)
     assert isinstance(as_2014, SchemeYear)
-    found = await services._surveys_in_year(access, as_2014)
-    assert {s["id"]: s["fft"] for s in found} == {plain["id"]: False, fft["id"]: True}
-    status, evidence, _ = await services._survey_component(access, as_2014, found)
+    found = await SurveysYearEvidence().surveys_in_year(access.practice_id, as_2014.starts_on, as_2014.ends_on)
+    assert {s.id: s.fft for s in found} == {plain["id"]: False, fft["id"]: True}
+    status, evidence, _ = await guide._survey_component(access, as_2014, found)
     assert status == "in_progress" and [e.description.startswith("Friends and Family Test") for e in evidence] == [True]

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from prg.accounts import services as accounts
 from prg.accounts.tables import StaffUser
 from prg.demo import MANAGER_EMAIL, load_demo
-from prg.des.services import year_code_for
+from prg.des.scheme_years import year_code_for
 from tests.conftest import free_port
 
 BASE = "/api/practices/Y90001"

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 from markupsafe import escape
 
-from prg.audit.tables import AuditEvent
+from prg.accounts.audit.tables import AuditEvent
 from prg.members import signup
 from prg.members.tables import Consent, Member
 

@@ -12,7 +12,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from prg.audit.tables import AuditEvent
+from prg.accounts.audit.tables import AuditEvent
 from prg.population.tables import PopulationCount, PopulationProfile
 from tests.helpers import DATA
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from prg.des.services import deadline_statuses, scheme_year, scheme_years, year_code_for
+from prg.des.scheme_years import deadline_statuses, scheme_year, scheme_years, year_code_for
 from prg.errors import NotFound
 
 TODAY = date(2026, 11, 24)

@@ -3,18 +3,25 @@ audit entry commit together or not at all."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from prg.audit.tables import AuditEvent
+from prg.accounts.audit.tables import AuditEvent
 from prg.db import utcnow
 
-if TYPE_CHECKING:
-    from prg.accounts.services import Identity
+
+class Actor(Protocol):
+    """Who did it: a signed-in staff member (`prg.accounts.services.Identity`); None is the system."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 async def record(
     action: str,
-    actor: Identity | None,
+    actor: Actor | None,
     *,
     practice_id: int | None = None,
     entity: str = "",

@@ -6,14 +6,9 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
+from prg.accounts.audit.schemas import AuditEntry, AuditPage
+from prg.accounts.audit.services import list_events
 from prg.web import CurrentPractice
-from prg.audit.services import list_events
-from prg.members.schemas import AuditEntry
-
-
-class AuditPage(msgspec.Struct):
-    items: list[AuditEntry]
-    total: int
 
 
 class AuditController(Controller):

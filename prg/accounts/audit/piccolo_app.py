@@ -2,7 +2,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from prg.audit.tables import AuditEvent
+from prg.accounts.audit.tables import AuditEvent
 
 APP_CONFIG = AppConfig(
     app_name="audit",
