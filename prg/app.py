@@ -28,7 +28,7 @@ from prg.des.controllers import (
     SchemeYearController,
 )
 from prg.members.controllers import MemberController
-from prg.members.signup import JoinController
+from prg.members.public_pages import JoinController
 from prg.population.controllers import PopulationController
 from prg.openapi import answer_options_with_every_method, document_problem_responses, openapi_config
 from prg.problems import EXCEPTION_HANDLERS, problem
