@@ -24,9 +24,9 @@ from exports.controllers import ExportController
 from prg.des.controllers import (
     ConsultationController,
     ContactBlockController,
-    PublicConsultationController,
     SchemeYearController,
 )
+from prg.des.public_pages import PublicConsultationController
 from prg.members.controllers import MemberController
 from prg.members.public_pages import JoinController
 from prg.population.controllers import PopulationController

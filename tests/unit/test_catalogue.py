@@ -17,8 +17,10 @@ from prg.pages.languages import accepted_languages
 
 ROOT = Path(__file__).parents[2]
 # Where pages name catalogue keys: templates as t("ns.key"), modules as "ns.key" literals.
-TEMPLATES = [*ROOT.glob("prg/templates/*.html"), *ROOT.glob("surveys/templates/*.html")]
-MODULES = [ROOT / "prg/members/public_pages.py", ROOT / "prg/members/signup.py", ROOT / "surveys/public.py"]
+TEMPLATES = [*ROOT.glob("prg/templates/*.html"), *ROOT.glob("surveys/templates/*.html"),
+             ROOT / "prg/des/templates/consultation.html"]
+MODULES = [ROOT / "prg/members/public_pages.py", ROOT / "prg/members/signup.py", ROOT / "surveys/public.py",
+           ROOT / "prg/des/public_pages.py"]
 NAMESPACES = ("page", "join", "survey", "answer", "consultation")
 
 
