@@ -22,17 +22,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
-from prg.pages import (
-    HONEYPOT,
-    catalogue,
-    choose_language,
-    errors_by_field,
-    honeypot_filled,
-    language_links,
-    render_page,
-    wait_before_next,
-    words,
-)
+from prg import pages
 from prg.settings import get_settings
 from surveys import services
 from surveys.answers import validate_response
@@ -47,7 +37,7 @@ from surveys.services import PublishedSurvey
 
 
 def survey_language(request: Request, definition: SurveyDefinition, asked: object) -> str:
-    return choose_language(request, definition.languages, asked, default=definition.default_language)
+    return pages.choose_language(request, definition.languages, asked, default=definition.default_language)
 
 
 def thanks_redirect(public_id: str, lang: str) -> Response[bytes]:
@@ -60,8 +50,8 @@ def thanks_redirect(public_id: str, lang: str) -> Response[bytes]:
 
 def message(lang: str, status: int, title: str, body: str, **values: Any) -> Response[str]:
     """A page saying one thing: `title` and `body` are catalogue keys."""
-    t = words(lang)
-    return render_page("survey_message.html", lang, status, package="surveys", title=t(title),
+    t = pages.words(lang)
+    return pages.render_page("survey_message.html", lang, status, package="surveys", title=t(title),
                        body=t(body, **values), **values)
 
 
@@ -123,7 +113,7 @@ def carried_fields(definition: SurveyDefinition, answers: dict[str, Any], skip: 
     return fields
 
 
-def pages(survey: PublishedSurvey, answers: dict[str, Any]) -> list[tuple[int, list[str]]]:
+def visible_pages(survey: PublishedSurvey, answers: dict[str, Any]) -> list[tuple[int, list[str]]]:
     """(section index, shown question ids) for each section with something to show: conditions on
     earlier pages' answers are applied; conditions on the same page's answers cannot be, yet."""
     shown = set(survey.compiled.shown(answers)) | survey.same_page_conditions
@@ -157,7 +147,7 @@ class PublicSurveyController(Controller):
         survey = await self._survey(public_id)
         asked = request.query_params.get("lang")
         if survey is None:
-            return not_found(choose_language(request, asked=asked))
+            return not_found(pages.choose_language(request, asked=asked))
         lang = survey_language(request, survey.definition, asked)
         if survey.status != "open":
             return message(lang, 410, "survey.closed_title", "survey.closed_body")
@@ -181,12 +171,12 @@ class PublicSurveyController(Controller):
         form = await request.form()
         asked = form.get("_lang")
         if survey is None:
-            return not_found(choose_language(request, asked=asked))
+            return not_found(pages.choose_language(request, asked=asked))
         lang = survey_language(request, survey.definition, asked)
         if survey.status != "open":
             return message(lang, 410, "survey.closed_title", "survey.closed_body")
         token = (form.get("_t") or None) and str(form.get("_t"))[:64]
-        if honeypot_filled(form):  # a bot: thanked, and nothing is stored
+        if pages.honeypot_filled(form):  # a bot: thanked, and nothing is stored
             return thanks_redirect(public_id, lang)
         answers = answers_from_form(survey.definition, form)
         action = form.get("_action", "next")
@@ -208,11 +198,11 @@ class PublicSurveyController(Controller):
             except Conflict:
                 return already_sent(lang)
             except InvalidInput as exc:
-                visible = pages(survey, answers)
+                visible = visible_pages(survey, answers)
                 first = next((i for i, (_, ids) in enumerate(visible)
                               if any(field_question(e.field or "") in ids for e in exc.errors)), 0)
                 return self._page(request, survey, lang, token, answers, first, exc.errors)
-            wait = await wait_before_next(request, "survey", get_settings().survey_submissions_per_hour,
+            wait = await pages.wait_before_next(request, "survey", get_settings().survey_submissions_per_hour,
                                           scope=public_id)
             if wait is not None and not token:
                 return message(lang, 429, "page.wait_title", "survey.slow_body", minutes=max(1, wait // 60))
@@ -222,7 +212,7 @@ class PublicSurveyController(Controller):
                 return already_sent(lang)
             return thanks_redirect(public_id, lang)
         problems = self._problems(survey, answers, lang)
-        visible = pages(survey, answers)
+        visible = visible_pages(survey, answers)
         page = min(page, len(visible) - 1)
         upto = {qid for _, ids in visible[: page + 1] for qid in ids}
         mine = [e for e in problems if field_question(e.field or "") in upto]
@@ -231,8 +221,8 @@ class PublicSurveyController(Controller):
 
     @get("/{public_id:str}/thanks")
     async def thanks(self, request: Request, public_id: FromPath[str]) -> Response[str]:
-        lang = request.query_params.get("lang")
-        return message(lang if lang in catalogue().languages else "en", 200, "page.thank_you", "survey.thanks_body")
+        lang = pages.choose_language(request, asked=request.query_params.get("lang"))
+        return message(lang, 200, "page.thank_you", "survey.thanks_body")
 
     def _problems(self, survey: PublishedSurvey, answers: dict[str, Any], lang: str) -> list:
         try:
@@ -243,18 +233,18 @@ class PublicSurveyController(Controller):
 
     def _page(self, request: Request, survey: PublishedSurvey, lang: str, token: str | None,
               answers: dict[str, Any], page: int, errors: list) -> Response[str]:
-        visible = pages(survey, answers)
+        visible = visible_pages(survey, answers)
         page = max(0, min(page, len(visible) - 1))
         section_index, ids = visible[page]
         section = survey.definition.sections[section_index]
         questions = [q for q in section.questions if q.id in set(ids)]
-        t = words(lang)
+        t = pages.words(lang)
         errors = [ErrorDetail(t.message(e.message, within="answer."), field=e.field) for e in errors]
-        return render_page(
+        return pages.render_page(
             "survey_form.html", lang, 422 if errors else 200, package="surveys",
             survey=survey, d=survey.definition, section=section, questions=questions, page=page,
-            page_count=len(visible), answers=answers, errors=errors, error_for=errors_by_field(errors), token=token,
-            carried=carried_fields(survey.definition, answers, set(ids)), honeypot=HONEYPOT,
-            languages=language_links(survey.definition.languages, lang, t=token),
+            page_count=len(visible), answers=answers, errors=errors, error_for=pages.errors_by_field(errors),
+            token=token, carried=carried_fields(survey.definition, answers, set(ids)),
+            languages=pages.language_links(lang, survey.definition.languages, t=token),
             grid_field=grid_field, field_question=field_question, kind=lambda q: q.__struct_config__.tag,
         )

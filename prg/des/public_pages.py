@@ -36,8 +36,16 @@ def consultation_page(request: Request, lang: str, heading: str, status: int = 2
                        **context)
 
 
-def link_not_found(request: Request, lang: str, exc: NotFound) -> Response[str]:
+def link_not_found(request: Request, exc: NotFound) -> Response[str]:
+    lang = page_language(request)
     return consultation_page(request, lang, "consultation.not_found_title", 404, error=True,
+                             message=words(lang).message(exc.detail, SERVICE_MESSAGES))
+
+
+def link_gone(request: Request, exc: consultations.LinkGone) -> Response[str]:
+    """The consultation closed, or the link was used, while the member had the page open."""
+    lang = page_language(request)
+    return consultation_page(request, lang, "page.thank_you", 410,
                              message=words(lang).message(exc.detail, SERVICE_MESSAGES))
 
 
@@ -47,14 +55,12 @@ class PublicConsultationController(Controller):
     path = "/c"
     opt = {"exclude_from_auth": True}
     include_in_schema = False
+    exception_handlers = {NotFound: link_not_found, consultations.LinkGone: link_gone}
 
     @get("/{token:str}")
     async def show(self, request: Request, token: FromPath[str]) -> Response[str]:
+        view = await consultations.open_link(token)
         lang = page_language(request)
-        try:
-            view = await consultations.open_link(token)
-        except NotFound as exc:
-            return link_not_found(request, lang, exc)
         t = words(lang)
         if view.answered:
             return consultation_page(request, lang, "page.thank_you", 410, view=view,
@@ -67,17 +73,12 @@ class PublicConsultationController(Controller):
 
     @post("/{token:str}", status_code=200)
     async def submit(self, request: Request, token: FromPath[str]) -> Response[str]:
-        lang = page_language(request)
-        t = words(lang)
         form = await request.form()
         answer, comment = str(form.get("answer") or ""), str(form.get("comment") or "")
+        lang = page_language(request)
+        t = words(lang)
         try:
             view = await consultations.answer(token, answer, comment)
-        except NotFound as exc:
-            return link_not_found(request, lang, exc)
-        except consultations.LinkGone as exc:
-            return consultation_page(request, lang, "page.thank_you", 410,
-                                     message=t.message(exc.detail, SERVICE_MESSAGES))
         except InvalidInput as exc:
             view = await consultations.open_link(token)
             problem = exc.errors[0].message if exc.errors else exc.detail
@@ -88,20 +89,14 @@ class PublicConsultationController(Controller):
 
     @get("/{token:str}/opt-out")
     async def opt_out_page(self, request: Request, token: FromPath[str]) -> Response[str]:
+        view = await consultations.open_link(token)
         lang = page_language(request)
-        try:
-            view = await consultations.open_link(token)
-        except NotFound as exc:
-            return link_not_found(request, lang, exc)
         return consultation_page(request, lang, "consultation.opt_out_title", view=view, opt_out_form=True,
                                  action=f"/c/{token}/opt-out", message=words(lang)("consultation.opt_out_body"))
 
     @post("/{token:str}/opt-out", status_code=200)
     async def opt_out(self, request: Request, token: FromPath[str]) -> Response[str]:
+        await consultations.opt_out(token)
         lang = page_language(request)
-        try:
-            await consultations.opt_out(token)
-        except NotFound as exc:
-            return link_not_found(request, lang, exc)
         return consultation_page(request, lang, "consultation.opted_out_title",
                                  message=words(lang)("consultation.opted_out_body"))

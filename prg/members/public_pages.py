@@ -26,12 +26,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from prg.errors import ErrorDetail
+from prg.errors import ErrorDetail, NotFound
 from prg.members import signup
 from prg.pages import (
-    HONEYPOT,
     FormGuard,
-    catalogue,
     choose_language,
     errors_by_field,
     honeypot_filled,
@@ -65,7 +63,8 @@ def message(lang: str, status: int, title: str, body: str, practice: str = "", *
                        body=t(body, practice=practice, **values), practice=practice)
 
 
-def not_found(lang: str) -> Response[str]:
+def practice_not_found(request: Request, _: NotFound) -> Response[str]:
+    lang = choose_language(request, asked=request.query_params.get("lang"))
     return message(lang, 404, "join.not_found_title", "join.not_found_body")
 
 
@@ -77,8 +76,8 @@ def form_page(request: Request, practice: dict[str, Any], lang: str, channel: st
     return render_page(
         "join_form.html", lang, status, cookies=[cookie],
         practice=practice["name"], ods=practice["ods_code"], via=channel, answers=answers, errors=errors,
-        error_for=errors_by_field(errors), token=token, csrf_field=GUARD.field, honeypot=HONEYPOT,
-        languages=language_links(catalogue().languages, lang, via=via),
+        error_for=errors_by_field(errors), token=token, csrf_field=GUARD.field,
+        languages=language_links(lang, via=via),
         participation=t.choices("join.participation_", signup.PARTICIPATION),
         contact_methods=t.choices("join.contact_", signup.CONTACT_METHODS),
         sexes=t.choices("join.sex_", signup.SEXES),
@@ -94,13 +93,12 @@ class JoinController(Controller):
     path = "/join"
     include_in_schema = False
     opt = {"exclude_from_auth": True}
+    exception_handlers = {NotFound: practice_not_found}
 
     @get("/{ods_code:str}")
     async def show(self, request: Request, ods_code: FromPath[str]) -> Response[str]:
         lang = choose_language(request, asked=request.query_params.get("lang"))
         practice = await signup.practice_for_signup(ods_code)
-        if practice is None:
-            return not_found(lang)
         empty = dict.fromkeys(signup.ANSWERS, "")
         channel = signup.channel_of(request.query_params.get("via"))
         return form_page(request, practice, lang, channel, empty, [], 200)
@@ -109,8 +107,6 @@ class JoinController(Controller):
     async def send(self, request: Request, ods_code: FromPath[str]) -> Response:
         lang = choose_language(request, asked=request.query_params.get("lang"))
         practice = await signup.practice_for_signup(ods_code)
-        if practice is None:
-            return not_found(lang)
         ods = practice["ods_code"]
         wait = await wait_before_next(request, "join", get_settings().join_requests_per_hour, scope=ods)
         if wait is not None:
@@ -143,6 +139,4 @@ class JoinController(Controller):
     async def thanks(self, request: Request, ods_code: FromPath[str]) -> Response[str]:
         lang = choose_language(request, asked=request.query_params.get("lang"))
         practice = await signup.practice_for_signup(ods_code)
-        if practice is None:
-            return not_found(lang)
         return message(lang, 200, "page.thank_you", "join.thanks_body", practice["name"])

@@ -29,7 +29,7 @@ import msgspec
 from prg.accounts.tables import Practice
 from prg.audit.services import record
 from prg.db import utcnow, write_transaction
-from prg.errors import ErrorDetail, InvalidInput
+from prg.errors import ErrorDetail, InvalidInput, NotFound
 from prg.members import schemas
 from prg.members.services import _next_references, _row_for_insert, rule_errors  # same feature
 from prg.members.tables import Consent, Member
@@ -81,12 +81,15 @@ class SignUpRefused(InvalidInput):
         self.problems = problems
 
 
-async def practice_for_signup(ods_code: str) -> dict[str, Any] | None:
-    """The practice a sign-up link names, or None (also for codes that cannot be ODS codes)."""
-    if not ODS_CODE.match(ods_code):
-        return None
-    return await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
-        Practice.ods_code == ods_code.upper()).first()
+async def practice_for_signup(ods_code: str) -> dict[str, Any]:
+    """The practice (id, ods_code, name) a sign-up link names; NotFound also for what cannot be an ODS code."""
+    found = None
+    if ODS_CODE.match(ods_code):
+        found = await Practice.select(Practice.id, Practice.ods_code, Practice.name).where(
+            Practice.ods_code == ods_code.upper()).first()
+    if found is None:
+        raise NotFound("No practice has this sign-up link.")
+    return found
 
 
 def channel_of(via: object) -> str:

@@ -50,34 +50,35 @@ def choose_language(request: Request, available: Sequence[str] | None = None, as
     return by_tag.get(found) or by_tag.get(found.split("-")[0]) or default
 
 
-@lru_cache(maxsize=256)
 def language_name(code: str) -> str:
-    """A language's name in that language ("Polski", "اردو"): the catalogue's, else babel's, else the code."""
-    info = catalogue().info.get(code)
-    if info:
-        return info.name
-    try:
-        name = Locale.parse(code, sep="-").get_display_name(code.replace("-", "_")) or code
-    except (ValueError, UnknownLocaleError):
-        return code
-    return name[:1].upper() + name[1:]
+    """A language's name in that language ("Polski", "اردو")."""
+    return _language(code)[0]
 
 
-@lru_cache(maxsize=256)
 def text_direction(code: str) -> str:
     """`rtl` for a language written right to left (Urdu, Arabic...), else `ltr`."""
+    return _language(code)[1]
+
+
+@lru_cache(maxsize=256)
+def _language(code: str) -> tuple[str, str]:
+    """(name, direction): the catalogue's, else babel's, else (the code, ltr)."""
     info = catalogue().info.get(code)
     if info:
-        return info.direction
+        return info.name, info.direction
     try:
-        return Locale.parse(code, sep="-").text_direction
+        locale = Locale.parse(code, sep="-")
     except (ValueError, UnknownLocaleError):
-        return "ltr"
+        return code, "ltr"
+    name = locale.get_display_name(locale) or code
+    return name[:1].upper() + name[1:], locale.text_direction  # "polski" -> "Polski", as in a list of languages
 
 
-def language_links(languages: Sequence[str], current: str, **keep: str | None) -> list[tuple[str, str, str]]:
-    """(code, name, link) for the switcher: the other languages, each link keeping the `keep` query
-    parameters that have a value. None when the page has one language."""
+def language_links(current: str, languages: Sequence[str] | None = None, **keep: str | None
+                   ) -> list[tuple[str, str, str]]:
+    """(code, name, link) for the switcher: the other languages (the catalogue's, unless the page has its
+    own), each link keeping the `keep` query parameters that have a value. None when there is one."""
+    languages = catalogue().languages if languages is None else languages
     if len(languages) < 2:
         return []
     kept = {name: value for name, value in keep.items() if value}

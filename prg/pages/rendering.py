@@ -14,13 +14,16 @@ from litestar.datastructures import Cookie
 from prg.errors import ErrorDetail
 from prg.pages.catalogue import words
 from prg.pages.languages import text_direction
+from prg.pages.protection import HONEYPOT
 
 
 @lru_cache(maxsize=None)
 def environment(package: str = "prg") -> Environment:
     """The templates of one package (its `templates/` folder, then prg's)."""
     loaders = [PackageLoader(package, "templates")] + ([PackageLoader("prg", "templates")] if package != "prg" else [])
-    return Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
+    env.globals["honeypot_field"] = HONEYPOT  # the name forms.honeypot() draws and honeypot_filled() reads
+    return env
 
 
 def render(template: str, package: str = "prg", **context: object) -> str:

@@ -130,7 +130,8 @@ def test_validator_messages_are_translated_with_their_numbers():
     assert polish.message("Select an answer", "answer.") == "Wybierz odpowiedź"
     assert polish.message("Enter a number between 0 and 100", "answer.") == "Wpisz liczbę od 0 do 100"
     assert polish.message("Enter a whole number that is 3 or more", "answer.") == "Wpisz liczbę nie mniejszą niż 3"
-    assert polish.message("Enter a date on or after 2024-01-01", "answer.") == "Wpisz datę nie wcześniejszą niż 2024-01-01"
+    assert (polish.message("Enter a date on or after 2024-01-01", "answer.")
+            == "Wpisz datę nie wcześniejszą niż 2024-01-01")
     assert (polish.message("Answer must be 2,000 characters or fewer", "answer.")
             == "Odpowiedź może mieć najwyżej 2,000 znaków")
     assert polish.message("Something new", "answer.") == "Something new"
@@ -168,6 +169,7 @@ def test_names_directions_and_the_switcher():
     assert language_name("bn") == "বাংলা" and text_direction("bn") == "ltr"
     assert (language_name("en"), text_direction("pl")) == ("English", "ltr")
     assert language_name("qq") == "qq" and text_direction("qq") == "ltr"
-    assert language_links(["en", "pl", "ur"], "pl", via="poster", t=None) == [
+    assert language_links("pl", ["en", "pl", "ur"], via="poster", t=None) == [
         ("en", "English", "?lang=en&via=poster"), ("ur", "اردو", "?lang=ur&via=poster")]
-    assert language_links(["en"], "en") == []
+    assert language_links("en", ["en"]) == []
+    assert language_links("pl") == [("en", "English", "?lang=en")]  # the catalogue's languages
