@@ -83,7 +83,10 @@ class Catalogue:
         self.info: dict[str, LanguageInfo] = {}
         for path in sorted(folder.glob("*.json")):
             code = path.stem
-            document = json.loads(path.read_text(encoding="utf-8"))
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as exc:  # not JSON, or not UTF-8
+                raise CatalogueError(f"{path.name}: {exc}") from exc
             self.messages[code] = _flatten(path, document)
             self.info[code] = _language_info(path, code, document.get("_meta"), self.messages[code])
         if SOURCE_LANGUAGE not in self.messages:
@@ -142,6 +145,8 @@ def _language_info(path: Path, code: str, meta: object, messages: dict[str, str]
     if not isinstance(meta, dict):
         raise CatalogueError(f"{path.name}: a _meta block with name, dir and review is needed")
     exceptions = meta.get("review_exceptions", {})
+    if not isinstance(exceptions, dict):
+        raise CatalogueError(f"{path.name}: review_exceptions should be an object of key: status")
     statuses: Iterable[object] = [meta.get("review"), *exceptions.values()]
     if (not isinstance(meta.get("name"), str) or meta.get("dir") not in ("ltr", "rtl")
             or any(status not in REVIEW_STATUSES for status in statuses)):

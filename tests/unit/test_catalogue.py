@@ -108,6 +108,8 @@ def test_review_status_is_per_language_with_exceptions_per_key(tmp_path):
     ({"name": "Polski", "dir": "ltr", "review": "looked at"}, {"page": {"a": "A"}}, "review"),
     ({"name": "Polski", "dir": "ltr", "review": "reviewed", "review_exceptions": {"page.zz": "reviewed"}},
      {"page": {"a": "A"}}, "page.zz"),
+    ({"name": "Polski", "dir": "ltr", "review": "reviewed", "review_exceptions": ["page.a"]},
+     {"page": {"a": "A"}}, "review_exceptions should be an object"),
     (ENGLISH_META, {"page": {"a": 5}}, "page.a should be text"),
     (ENGLISH_META, {"page": "A"}, "page should be an object"),
 ])
@@ -116,6 +118,13 @@ def test_a_malformed_file_is_refused_naming_the_problem(tmp_path, meta, namespac
     document = {**({"_meta": meta} if meta else {}), **namespaces}
     (tmp_path / "pl.json").write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(CatalogueError, match=re.escape(complaint)):
+        Catalogue(tmp_path)
+
+
+def test_a_file_that_is_not_json_is_refused_by_name(tmp_path):
+    write(tmp_path, "en", ENGLISH_META, page={"a": "A"})
+    (tmp_path / "pl.json").write_text('{"page": {"a": "A",}}', encoding="utf-8")
+    with pytest.raises(CatalogueError, match="pl.json"):
         Catalogue(tmp_path)
 
 
