@@ -25,13 +25,13 @@ from prg.des.consultations import ConsultationCorrespondence
 from prg.des.controllers import (
     ConsultationController,
     ContactBlockController,
-    PublicConsultationController,
     SchemeYearController,
 )
+from prg.des.public_pages import PublicConsultationController
 from prg.des.survey_evidence import SurveyEvidence
 from prg.members.controllers import MemberController
+from prg.members.public_pages import JoinController
 from prg.members.services import MemberCorrespondence
-from prg.members.signup import JoinController
 from prg.population.controllers import PopulationController
 from prg.openapi import answer_options_with_every_method, document_problem_responses, openapi_config
 from prg.problems import EXCEPTION_HANDLERS, problem

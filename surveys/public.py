@@ -7,22 +7,22 @@ trace. "Save and come back later" stores the answers under a link of their own (
 new single-use resume link for open surveys). Submitting validates the whole response against the
 published version and redirects to a thank-you page only after the response is committed.
 
-Language: `?lang=xx`, else the browser's Accept-Language, negotiated with babel against the survey's
-languages. Bots: a visually hidden honeypot field, and a per-address limit on submissions.
+Pages, language, honeypot and rate limit come from prg.pages: the page speaks the language the link or
+form asks for, else the browser's, among the survey's languages (the form's own words from the word
+catalogue, English where a language has none); a bot that fills the honeypot is thanked; submissions are
+limited per client address per survey.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from babel import negotiate_locale
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
-from prg.pages import environment
-from prg.ratelimit import RateLimiter, app_limiter
+from prg import pages
 from prg.settings import get_settings
 from surveys import services
 from surveys.answers import validate_response
@@ -33,45 +33,11 @@ from surveys.definition import (
     SurveyDefinition,
     grid_field,
 )
-from surveys.public_text import LANGUAGE_NAMES, RIGHT_TO_LEFT, translate_message, words
 from surveys.services import PublishedSurvey
 
-HONEYPOT = "website"
 
-
-def limiter(request: Request) -> RateLimiter:
-    settings = get_settings()
-    return app_limiter(request.app.state, "survey", settings.survey_submissions_per_hour, 3600,
-                       settings.rate_limit_redis_url)
-
-
-def accepted_languages(header: str) -> list[str]:
-    weighted = []
-    for part in header.split(",")[:20]:
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and tag != "*":
-            weighted.append((quality, tag.strip()))
-    return [tag for quality, tag in sorted(weighted, key=lambda w: -w[0]) if quality > 0]
-
-
-def choose_language(request: Request, definition: SurveyDefinition, asked: str | None) -> str:
-    if asked in definition.languages:
-        return asked
-    found = negotiate_locale(accepted_languages(request.headers.get("accept-language", "")),
-                             definition.languages, sep="-")
-    return found.lower() if found else definition.default_language
-
-
-def render(template: str, lang: str, status: int = 200, **context: Any) -> Response[str]:
-    html = environment("surveys").get_template(template).render(
-        lang=lang, dir="rtl" if lang in RIGHT_TO_LEFT else "ltr", t=words(lang), **context)
-    return Response(html, media_type="text/html", status_code=status)
+def survey_language(request: Request, definition: SurveyDefinition, asked: object) -> str:
+    return pages.choose_language(request, definition.languages, asked, default=definition.default_language)
 
 
 def thanks_redirect(public_id: str, lang: str) -> Response[bytes]:
@@ -82,10 +48,19 @@ def thanks_redirect(public_id: str, lang: str) -> Response[bytes]:
                     headers={"location": f"/s/{public_id}/thanks?lang={lang}"})
 
 
-def message(kind: str, lang: str, status: int, **extra: Any) -> Response[str]:
-    w = words(lang)
-    return render("survey_message.html", lang, status, title=w[f"{kind}_title"],
-                  body=w[f"{kind}_body"].format(**extra), **extra)
+def message(lang: str, status: int, title: str, body: str, **values: Any) -> Response[str]:
+    """A page saying one thing: `title` and `body` are catalogue keys."""
+    t = pages.words(lang)
+    return pages.render_page("survey_message.html", lang, status, package="surveys", title=t(title),
+                       body=t(body, **values), **values)
+
+
+def not_found(lang: str) -> Response[str]:
+    return message(lang, 404, "survey.not_found_title", "survey.not_found_body")
+
+
+def already_sent(lang: str) -> Response[str]:
+    return message(lang, 409, "survey.used_title", "survey.used_body")
 
 
 # --- form data <-> answers --------------------------------------------------------------------------
@@ -138,7 +113,7 @@ def carried_fields(definition: SurveyDefinition, answers: dict[str, Any], skip: 
     return fields
 
 
-def pages(survey: PublishedSurvey, answers: dict[str, Any]) -> list[tuple[int, list[str]]]:
+def visible_pages(survey: PublishedSurvey, answers: dict[str, Any]) -> list[tuple[int, list[str]]]:
     """(section index, shown question ids) for each section with something to show: conditions on
     earlier pages' answers are applied; conditions on the same page's answers cannot be, yet."""
     shown = set(survey.compiled.shown(answers)) | survey.same_page_conditions
@@ -172,22 +147,22 @@ class PublicSurveyController(Controller):
         survey = await self._survey(public_id)
         asked = request.query_params.get("lang")
         if survey is None:
-            return message("not_found", asked if asked in ("en", "pl") else "en", 404)
-        lang = choose_language(request, survey.definition, asked)
+            return not_found(pages.choose_language(request, asked=asked))
+        lang = survey_language(request, survey.definition, asked)
         if survey.status != "open":
-            return message("closed", lang, 410)
+            return message(lang, 410, "survey.closed_title", "survey.closed_body")
         token = request.query_params.get("t") or None
         answers: dict[str, Any] = {}
         if token:
             try:
                 invitation = await services.find_invitation(survey, token[:64])
             except NotFound:
-                return message("not_found", lang, 404)
+                return not_found(lang)
             except Conflict:
-                return message("used", lang, 409)
+                return already_sent(lang)
             answers = invitation["draft"] or {}
         elif survey.access == "invitation":
-            return message("invite", lang, 403)
+            return message(lang, 403, "survey.invite_title", "survey.invite_body")
         return self._page(request, survey, lang, token, answers, page=0, errors=[])
 
     @post("/{public_id:str}", status_code=200)
@@ -196,12 +171,12 @@ class PublicSurveyController(Controller):
         form = await request.form()
         asked = form.get("_lang")
         if survey is None:
-            return message("not_found", "en", 404)
-        lang = choose_language(request, survey.definition, asked)
+            return not_found(pages.choose_language(request, asked=asked))
+        lang = survey_language(request, survey.definition, asked)
         if survey.status != "open":
-            return message("closed", lang, 410)
+            return message(lang, 410, "survey.closed_title", "survey.closed_body")
         token = (form.get("_t") or None) and str(form.get("_t"))[:64]
-        if form.get(HONEYPOT):  # only bots fill the hidden field: they get thanks, and nothing is stored
+        if pages.honeypot_filled(form):  # a bot: thanked, and nothing is stored
             return thanks_redirect(public_id, lang)
         answers = answers_from_form(survey.definition, form)
         action = form.get("_action", "next")
@@ -214,30 +189,30 @@ class PublicSurveyController(Controller):
         if action == "save":
             saved = await services.save_draft(survey, answers, token)
             link = f"{str(request.base_url).rstrip('/')}/s/{public_id}?t={saved}&lang={lang}"
-            return render("survey_message.html", lang, 200, title=words(lang)["saved_title"],
-                          body=words(lang)["saved_body"], link=link)
+            return message(lang, 200, "survey.saved_title", "survey.saved_body", link=link)
         if action == "submit":
             # The hot path: one check of the whole response, and pages are worked out only on a problem.
             try:
                 submission = await services.prepare_submission(survey, answers, language=lang, mode="web",
                                                                token=token, hidden="drop")
             except Conflict:
-                return message("used", lang, 409)
+                return already_sent(lang)
             except InvalidInput as exc:
-                visible = pages(survey, answers)
+                visible = visible_pages(survey, answers)
                 first = next((i for i, (_, ids) in enumerate(visible)
                               if any(field_question(e.field or "") in ids for e in exc.errors)), 0)
                 return self._page(request, survey, lang, token, answers, first, exc.errors)
-            wait = await limiter(request).acquire(f"{public_id}|{request.client.host if request.client else ''}")
+            wait = await pages.wait_before_next(request, "survey", get_settings().survey_submissions_per_hour,
+                                          scope=public_id)
             if wait is not None and not token:
-                return message("slow", lang, 429, minutes=max(1, wait // 60))
+                return message(lang, 429, "page.wait_title", "survey.slow_body", minutes=max(1, wait // 60))
             try:
                 await request.app.state.response_writer.submit(submission)
             except Conflict:
-                return message("used", lang, 409)
+                return already_sent(lang)
             return thanks_redirect(public_id, lang)
         problems = self._problems(survey, answers, lang)
-        visible = pages(survey, answers)
+        visible = visible_pages(survey, answers)
         page = min(page, len(visible) - 1)
         upto = {qid for _, ids in visible[: page + 1] for qid in ids}
         mine = [e for e in problems if field_question(e.field or "") in upto]
@@ -246,8 +221,8 @@ class PublicSurveyController(Controller):
 
     @get("/{public_id:str}/thanks")
     async def thanks(self, request: Request, public_id: FromPath[str]) -> Response[str]:
-        lang = request.query_params.get("lang", "en")
-        return message("thanks", lang if lang in ("en", "pl") else "en", 200)
+        lang = pages.choose_language(request, asked=request.query_params.get("lang"))
+        return message(lang, 200, "page.thank_you", "survey.thanks_body")
 
     def _problems(self, survey: PublishedSurvey, answers: dict[str, Any], lang: str) -> list:
         try:
@@ -258,20 +233,18 @@ class PublicSurveyController(Controller):
 
     def _page(self, request: Request, survey: PublishedSurvey, lang: str, token: str | None,
               answers: dict[str, Any], page: int, errors: list) -> Response[str]:
-        visible = pages(survey, answers)
+        visible = visible_pages(survey, answers)
         page = max(0, min(page, len(visible) - 1))
         section_index, ids = visible[page]
         section = survey.definition.sections[section_index]
         questions = [q for q in section.questions if q.id in set(ids)]
-        errors = [ErrorDetail(translate_message(e.message, lang), field=e.field) for e in errors]
-        error_for = {}
-        for error in errors:
-            error_for.setdefault(error.field or "", error.message)
-        return render(
-            "survey_form.html", lang, 422 if errors else 200,
+        t = pages.words(lang)
+        errors = [ErrorDetail(t.message(e.message, within="answer."), field=e.field) for e in errors]
+        return pages.render_page(
+            "survey_form.html", lang, 422 if errors else 200, package="surveys",
             survey=survey, d=survey.definition, section=section, questions=questions, page=page,
-            page_count=len(visible), answers=answers, errors=errors, error_for=error_for, token=token,
-            carried=carried_fields(survey.definition, answers, set(ids)), honeypot=HONEYPOT,
-            languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in survey.definition.languages],
+            page_count=len(visible), answers=answers, errors=errors, error_for=pages.errors_by_field(errors),
+            token=token, carried=carried_fields(survey.definition, answers, set(ids)),
+            languages=pages.language_links(lang, survey.definition.languages, t=token),
             grid_field=grid_field, field_question=field_question, kind=lambda q: q.__struct_config__.tag,
         )

@@ -1,5 +1,5 @@
-"""HTTP for the participation year, under /api/practices/{ods_code}/years (practice-scoped), and the
-public consultation page at /c/{token} (no account: the single-use link is the credential)."""
+"""HTTP for the participation year, under /api/practices/{ods_code}/years (practice-scoped). The public
+consultation page a member's link opens is in public_pages.py."""
 
 from __future__ import annotations
 
@@ -236,65 +236,3 @@ class ContactBlockController(Controller):
     @delete("/{member_id:int}")
     async def lift_block(self, request: Request, practice: CurrentPractice, member_id: RecordId) -> None:
         await consultations.lift_block(practice, member_id, request.auth)
-
-
-def _page(heading: str, status: int = 200, **context: object) -> Response[str]:
-    context = {"view": None, "form": False, "opt_out_form": False, "message": "", "error": False, "action": "",
-               "comment": "", **context}
-    return Response(render("consultation.html", package="prg.des", heading=heading, **context),
-                    media_type="text/html", status_code=status, headers={"cache-control": "no-store"})
-
-
-class PublicConsultationController(Controller):
-    """A member's single-use link: /c/{token}. GET shows the question (and changes nothing: mail scanners
-    open links); POST records the answer once. /c/{token}/opt-out stops further e-mails."""
-
-    path = "/c"
-    opt = {"exclude_from_auth": True}
-    include_in_schema = False
-
-    @get("/{token:str}")
-    async def show(self, token: FromPath[str]) -> Response[str]:
-        try:
-            view = await consultations.open_link(token)
-        except NotFound as exc:
-            return _page("Link not found", 404, message=exc.detail, error=True)
-        if view.answered:
-            return _page("Thank you", 410, view=view, message="You have already answered this consultation.")
-        if not view.open:
-            return _page("This consultation has closed", 410, view=view, message="Thank you for your interest.")
-        return _page("Your view, please", view=view, form=True, action=f"/c/{token}")
-
-    @post("/{token:str}", status_code=200)
-    async def submit(self, request: Request, token: FromPath[str]) -> Response[str]:
-        form = await request.form()
-        answer, comment = str(form.get("answer") or ""), str(form.get("comment") or "")
-        try:
-            view = await consultations.answer(token, answer, comment)
-        except NotFound as exc:
-            return _page("Link not found", 404, message=exc.detail, error=True)
-        except consultations.LinkGone as exc:
-            return _page("Thank you", 410, message=exc.detail)
-        except InvalidInput as exc:
-            view = await consultations.open_link(token)
-            return _page("Your view, please", 422, view=view, form=True, action=f"/c/{token}", error=True,
-                         message=exc.errors[0].message if exc.errors else exc.detail, comment=comment[:5000])
-        return _page("Thank you", view=view, message="Your answer has been recorded. Thank you for taking part.")
-
-    @get("/{token:str}/opt-out")
-    async def opt_out_page(self, token: FromPath[str]) -> Response[str]:
-        try:
-            view = await consultations.open_link(token)
-        except NotFound as exc:
-            return _page("Link not found", 404, message=exc.detail, error=True)
-        return _page("Stop consultation e-mails", view=view, opt_out_form=True, action=f"/c/{token}/opt-out",
-                     message="Press the button and we will not e-mail you about consultations again. "
-                             "You stay a member of the group; tell the practice if you want to leave it.")
-
-    @post("/{token:str}/opt-out", status_code=200)
-    async def opt_out(self, token: FromPath[str]) -> Response[str]:
-        try:
-            await consultations.opt_out(token)
-        except NotFound as exc:
-            return _page("Link not found", 404, message=exc.detail, error=True)
-        return _page("You will not get these e-mails again", message="Your choice has been recorded.")

@@ -158,6 +158,28 @@ async def test_mails_arrive_with_single_use_links_and_tallies(client, manager, i
     assert await ConsultationDelivery.count().where(ConsultationDelivery.comment == "Too early") == 0
 
 
+async def test_the_page_speaks_the_members_language(client, manager, inbox):
+    await member(client, manager, "Ola", email="ola@example.org")
+    c = await consultation(client, manager, closes_on="2099-01-31")
+    await send(client, manager, c["id"])
+    link = inbox.link_for("ola@example.org")
+    english = await client.get(link)
+    assert '<html lang="en" dir="ltr">' in english.text and "Please answer by 31 January 2099." in english.text
+    polish = await client.get(link, headers={"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.4"})
+    assert polish.status_code == 200 and '<html lang="pl" dir="ltr">' in polish.text
+    assert "Prosimy o Twoje zdanie" in polish.text and "Prosimy o odpowiedź do 31 stycznia 2099." in polish.text
+    chosen = await client.get(link, params={"lang": "pl"}, headers={"Accept-Language": "en"})
+    assert f'action="{link}?lang=pl"' in chosen.text  # the answer is sent back in the language chosen
+    refused = await client.post(f"{link}?lang=pl", data={"answer": "comment", "comment": " "})
+    assert refused.status_code == 422 and "napisz komentarz" in refused.text
+    answered = await client.post(f"{link}?lang=pl", data={"answer": "agree"})
+    assert answered.status_code == 200 and "Twoja odpowiedź została zapisana" in answered.text
+    again = await client.post(f"{link}?lang=pl", data={"answer": "agree"})
+    assert again.status_code == 410 and "Ten link został już użyty" in again.text
+    missing = await client.get("/c/not-a-real-token", headers={"Accept-Language": "pl"})
+    assert missing.status_code == 404 and "Ten link jest nieprawidłowy" in missing.text
+
+
 async def test_throttle_and_paused_send_resume_without_resending(client, manager, inbox, configure, monkeypatch):
     for name in ("ann", "bob", "cat", "dan"):
         await member(client, manager, name.capitalize(), email=f"{name}@example.org")

@@ -5,6 +5,7 @@ nothing stored, the anti-forgery token, the honeypot, the rate limit, tenancy an
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import logging
 import re
@@ -16,7 +17,9 @@ from markupsafe import escape
 
 from prg.accounts.audit.tables import AuditEvent
 from prg.members import signup
+from prg.members.public_pages import GUARD, MAX_BODY_BYTES
 from prg.members.tables import Consent, Member
+from prg.pages import catalogue
 
 BASE = "/api/practices/Y90001/members"
 ZOFIA = {
@@ -206,9 +209,9 @@ async def test_a_missing_forged_or_expired_token_is_refused_and_nothing_stored(c
     attempts = {
         "missing token": {**ZOFIA, "_lang": "en"},
         "forged token": {**ZOFIA, "_csrf": f"{forged_issued}.{'A' * 43}"},
-        "expired token": {**ZOFIA, "_csrf": signup.form_token("Y90001", nonce, now=time.time() - 5 * 3600)},
-        "another practice's token": {**ZOFIA, "_csrf": signup.form_token("Y90002", nonce)},
-        "token from the future": {**ZOFIA, "_csrf": signup.form_token("Y90001", nonce, now=time.time() + 3600)},
+        "expired token": {**ZOFIA, "_csrf": GUARD.token("Y90001", nonce, now=time.time() - 5 * 3600)},
+        "another practice's token": {**ZOFIA, "_csrf": GUARD.token("Y90002", nonce)},
+        "token from the future": {**ZOFIA, "_csrf": GUARD.token("Y90001", nonce, now=time.time() + 3600)},
     }
     for name, data in attempts.items():
         response = await client.post("/join/Y90001", data=data)
@@ -239,21 +242,20 @@ async def test_a_multipart_or_json_body_is_refused_like_a_missing_token(client, 
 
 async def test_the_signed_token_is_checked_exactly():
     now = 1_800_000_000
-    token = signup.form_token("Y90001", "nonce-abcdefghijklmnopqrstuv", now=now)
-    assert signup.token_is_valid("Y90001", "nonce-abcdefghijklmnopqrstuv", token, now=now + 60)
-    assert not signup.token_is_valid("Y90001", "nonce-abcdefghijklmnopqrstuvX", token, now=now + 60)
-    assert not signup.token_is_valid("Y90002", "nonce-abcdefghijklmnopqrstuv", token, now=now + 60)
-    assert not signup.token_is_valid("Y90001", "nonce-abcdefghijklmnopqrstuv", token,
-                                     now=now + signup.TOKEN_LIFETIME_SECONDS + 1)
-    assert not signup.token_is_valid("Y90001", "nonce-abcdefghijklmnopqrstuv", token[:-1] + "x", now=now)
+    token = GUARD.token("Y90001", "nonce-abcdefghijklmnopqrstuv", now=now)
+    assert GUARD.is_valid("Y90001", "nonce-abcdefghijklmnopqrstuv", token, now=now + 60)
+    assert not GUARD.is_valid("Y90001", "nonce-abcdefghijklmnopqrstuvX", token, now=now + 60)
+    assert not GUARD.is_valid("Y90002", "nonce-abcdefghijklmnopqrstuv", token, now=now + 60)
+    assert not GUARD.is_valid("Y90001", "nonce-abcdefghijklmnopqrstuv", token, now=now + GUARD.lifetime + 1)
+    assert not GUARD.is_valid("Y90001", "nonce-abcdefghijklmnopqrstuv", token[:-1] + "x", now=now)
 
 
 async def test_a_configured_secret_signs_tokens(configure):
     configure(form_secret="one-secret")
-    token = signup.form_token("Y90001", "n" * 24)
-    assert signup.token_is_valid("Y90001", "n" * 24, token)
+    token = GUARD.token("Y90001", "n" * 24)
+    assert GUARD.is_valid("Y90001", "n" * 24, token)
     configure(form_secret="another-secret")
-    assert not signup.token_is_valid("Y90001", "n" * 24, token)
+    assert not GUARD.is_valid("Y90001", "n" * 24, token)
 
 
 async def test_the_honeypot_thanks_bots_and_stores_nothing(client, manager):
@@ -280,7 +282,7 @@ async def test_too_many_sends_from_one_address_get_a_wait_page(client, manager, 
 async def test_a_body_over_the_form_limit_is_refused(client, manager):
     _, hidden = await open_form(client)
     before = await stored()
-    response = await client.post("/join/Y90001", data={**hidden, **ZOFIA, "address": "x" * signup.MAX_BODY_BYTES})
+    response = await client.post("/join/Y90001", data={**hidden, **ZOFIA, "address": "x" * MAX_BODY_BYTES})
     assert response.status_code == 413
     assert await stored() == before
 
@@ -311,21 +313,36 @@ async def test_an_unknown_practice_gets_a_polite_page(client, manager, path):
 
 async def test_the_form_speaks_polish(client, manager):
     page, hidden = await open_form(client, "/join/Y90001?lang=pl")
-    assert '<html lang="pl">' in page.text and "Dołącz do naszej Grupy Pacjentów" in page.text
+    assert '<html lang="pl" dir="ltr">' in page.text and "Dołącz do naszej Grupy Pacjentów" in page.text
     assert hidden["_lang"] == "pl"
     response = await client.post("/join/Y90001", data={**hidden, **ZOFIA, "email": "zła"})
     assert response.status_code == 422
     assert "Wpisz adres e-mail w poprawnej formie" in error_beside(response.text, "email")
     browser = await client.get("/join/Y90001", headers={"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.5"})
-    assert '<html lang="pl">' in browser.text
+    assert '<html lang="pl" dir="ltr">' in browser.text
+    rather_english = await client.get("/join/Y90001", headers={"Accept-Language": "pl;q=0.3,en;q=0.9"})
+    assert '<html lang="en" dir="ltr">' in rather_english.text  # the browser's q-values count
     ok = await client.post("/join/Y90001", data={**hidden, **ZOFIA})
     assert ok.headers["location"] == "/join/Y90001/thanks?lang=pl"
     assert "Dziękujemy" in (await client.get(ok.headers["location"])).text
 
 
-def test_every_language_has_every_word():
-    for lang, table in signup.WORDS.items():
-        assert set(table) == set(signup.ENGLISH), lang
+def test_the_consent_wording_goes_with_its_version():
+    """The wording a patient agrees to is recorded by its version: changing it in a language (prg/locales)
+    fails here until the version strings in prg/members/signup.py change too (then update the digests).
+    A new language's wording is pinned here when it is added."""
+    def digest(lang: str, *keys: str) -> str:
+        return hashlib.sha256("\n".join(catalogue().words(lang)(key) for key in keys).encode()).hexdigest()[:16]
+
+    pinned = {(version, lang): digest(lang, *keys) for lang in catalogue().languages for version, keys in (
+        (signup.CONTACT_WORDING_VERSION, ("join.consent_text", "join.consent_label")),
+        (signup.MONITORING_WORDING_VERSION, ("join.about_intro", "join.monitoring_consent_label")))}
+    assert pinned == {
+        ("prg-join-contact-2026-11", "en"): "177f23e24fe6a98a",
+        ("prg-join-monitoring-2026-11", "en"): "1c8dcd55970af601",
+        ("prg-join-contact-2026-11", "pl"): "7186952b408a348b",
+        ("prg-join-monitoring-2026-11", "pl"): "e2dc823a618dafd2",
+    }
 
 
 async def test_nothing_personal_reaches_the_logs(client, manager, caplog):
