@@ -4,18 +4,16 @@ reported with its sheet, row and column (the supported subset is in the package'
 from __future__ import annotations
 
 import difflib
-import io
 import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import msgspec
 
-from prg.errors import BadFile, ErrorDetail, FileTooLarge, InvalidInput
-from prg.uploads import check_xlsx_safety, is_xlsx, shown_name
+from prg.errors import ErrorDetail, InvalidInput
 from surveys import skip_logic
 from surveys.definition import (
     NAME_RE,
@@ -25,14 +23,18 @@ from surveys.definition import (
 from surveys.definition import _from_msgspec as _error_from_msgspec
 from surveys.skip_logic import Compare, SkipLogicError
 from surveys.xlsform.languages import language_code
+from surveys.xlsform.workbook import (
+    MAX_BYTES,
+    MAX_CHOICE_ROWS,
+    MAX_SURVEY_ROWS,
+    Errors,
+    Sheet,
+    open_workbook,
+    read_sheet,
+)
 
 __all__ = ["MAX_BYTES", "import_xlsform"]
 
-MAX_BYTES = 5_000_000
-_MAX_UNZIPPED = 50_000_000  # what a real XLSForm expands to is a few hundred KB
-MAX_SURVEY_ROWS = 2_000
-MAX_CHOICE_ROWS = 20_000
-MAX_CELL = 4_000
 
 _METADATA_TYPES = frozenset(
     {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "simserial", "subscriberid", "audit"}
@@ -90,106 +92,6 @@ _TRUE = frozenset({"yes", "true", "true()", "1", "y"})
 _FALSE = frozenset({"", "no", "false", "false()", "0", "n"})
 
 # ---------------------------------------------------------------------------------------------------------
-# Reading sheets
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Sheet:
-    name: str
-    headers: list[str]  # as written, stripped
-    rows: list[tuple[int, list[str]]]  # (spreadsheet row, cell texts aligned with headers)
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.items: list[ErrorDetail] = []
-        self._cells: set[tuple[str, int | None, str | None]] = set()
-
-    def add(self, sheet: str, row: int | None, column: str | None, message: str) -> None:
-        # One error per cell: a formula refused in a label should not also be reported as an empty label.
-        if row is not None and column is not None and (sheet, row, column) in self._cells:
-            return
-        self._cells.add((sheet, row, column))
-        self.items.append(ErrorDetail(message, field=sheet, row=row, column=column))
-
-    def header_errors(self, sheet: str) -> bool:
-        return any(e.field == sheet and e.row == 1 for e in self.items)
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            order = {"settings": 0, "survey": 1, "choices": 2}
-            self.items.sort(key=lambda e: (order.get(e.field or "", 3), e.row or 0))
-            raise InvalidInput("The XLSForm cannot be imported.", self.items)
-
-
-def _cell_text(cell: Any, sheet: str, row: int, column: str, errors: _Errors) -> str:
-    value = cell.value
-    if value is None:
-        return ""
-    if getattr(cell, "data_type", None) == "f":
-        errors.add(sheet, row, column, "holds a formula; type the value instead")
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    if len(text) > MAX_CELL:
-        errors.add(sheet, row, column, f"is longer than {MAX_CELL} characters")
-        return ""
-    return text.strip()
-
-
-def _read_sheet(ws: Any, name: str, max_rows: int, errors: _Errors) -> _Sheet:
-    rows_iter = ws.iter_rows()
-    header_cells = next(rows_iter, ())
-    headers = [str(c.value).strip() if c.value is not None else "" for c in header_cells]
-    while headers and not headers[-1]:
-        headers.pop()
-    rows: list[tuple[int, list[str]]] = []
-    for number, cells in enumerate(rows_iter, start=2):
-        texts = []
-        for index, header in enumerate(headers):
-            cell = cells[index] if index < len(cells) else None
-            texts.append(_cell_text(cell, name, number, header or f"column {index + 1}", errors) if cell else "")
-        if not any(texts):
-            continue
-        if len(rows) >= max_rows:
-            raise BadFile(f"The {name} sheet has more than {max_rows} rows.")
-        rows.append((number, texts))
-    return _Sheet(name, headers, rows)
-
-
-def _open_workbook(data: bytes, filename: str | None) -> Any:
-    """The workbook, opened only after `prg.uploads.check_xlsx_safety` (zip bombs, unsafe paths, embedded
-    archives, DTD/entity declarations) has passed; legacy .xls and non-workbooks are refused by content."""
-    import openpyxl
-
-    name = shown_name(filename or "XLSForm.xlsx")
-    if not data:
-        raise BadFile(f"{name} is empty")
-    if len(data) > MAX_BYTES:
-        raise FileTooLarge(f"{name} is {len(data):,} bytes; an XLSForm may be at most {MAX_BYTES:,}")
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise BadFile(f"{name} is an old Excel (.xls) workbook: save it as .xlsx (Excel Workbook) and upload that")
-    if not is_xlsx(data):
-        raise BadFile(f"{name} is not an Excel workbook (.xlsx); an XLSForm must be one")
-    check_xlsx_safety(data, name, max_bytes=_MAX_UNZIPPED)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it ignores
-            # data_only=False: a formula shows as a formula and is refused rather than trusted.
-            return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for broken files
-        raise BadFile(f"{name} is not a readable XLSX workbook ({type(exc).__name__})") from None
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Columns
 # ---------------------------------------------------------------------------------------------------------
 
@@ -204,7 +106,7 @@ class _Columns:
 
 
 def _columns(
-    sheet: _Sheet, known: tuple[str, ...], translated: tuple[str, ...], default_lang: str, errors: _Errors
+    sheet: Sheet, known: tuple[str, ...], translated: tuple[str, ...], default_lang: str, errors: Errors
 ) -> _Columns:
     cols = _Columns()
     for index, header in enumerate(sheet.headers):
@@ -290,7 +192,7 @@ def _split_type(raw: str) -> tuple[str, str]:
 
 class _Importer:
     def __init__(self, book: Any, filename: str | None) -> None:
-        self.errors = _Errors()
+        self.errors = Errors()
         self.filename = filename
         sheets = {ws.title.strip().lower(): ws for ws in book.worksheets}
         if "survey" not in sheets:
@@ -298,11 +200,11 @@ class _Importer:
                 "The XLSForm cannot be imported.",
                 [ErrorDetail("The workbook has no 'survey' sheet (sheets: " + ", ".join(sheets) + ").", field="survey")],
             )
-        self.survey = _read_sheet(sheets["survey"], "survey", MAX_SURVEY_ROWS, self.errors)
+        self.survey = read_sheet(sheets["survey"], "survey", MAX_SURVEY_ROWS, self.errors)
         self.choices = (
-            _read_sheet(sheets["choices"], "choices", MAX_CHOICE_ROWS, self.errors) if "choices" in sheets else None
+            read_sheet(sheets["choices"], "choices", MAX_CHOICE_ROWS, self.errors) if "choices" in sheets else None
         )
-        self.settings = _read_sheet(sheets["settings"], "settings", 5, self.errors) if "settings" in sheets else None
+        self.settings = read_sheet(sheets["settings"], "settings", 5, self.errors) if "settings" in sheets else None
         self.where: dict[str, tuple[str, int, str | None]] = {}  # definition path -> (sheet, row, column)
         self.names: dict[str, int] = {}  # XLSForm name (lower case) -> row
         self.kinds: dict[str, str] = {}  # question id -> our type, for reading relevant
@@ -916,7 +818,7 @@ def import_xlsform(data: bytes, *, filename: str | None = None) -> SurveyDefinit
     every problem (field = sheet, row, column) for content outside the supported subset. `filename`
     only supplies a title when the settings sheet has neither form_title nor form_id.
     """
-    book = _open_workbook(data, filename)
+    book = open_workbook(data, filename)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
