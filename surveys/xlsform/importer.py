@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,15 +22,7 @@ from surveys.definition import (
 from surveys.definition import _from_msgspec as _error_from_msgspec
 from surveys.skip_logic import Compare, SkipLogicError
 from surveys.xlsform.languages import language_code
-from surveys.xlsform.workbook import (
-    MAX_BYTES,
-    MAX_CHOICE_ROWS,
-    MAX_SURVEY_ROWS,
-    Errors,
-    Sheet,
-    open_workbook,
-    read_sheet,
-)
+from surveys.xlsform.workbook import MAX_BYTES, Errors, Sheet, Workbook, read_workbook
 
 __all__ = ["MAX_BYTES", "import_xlsform"]
 
@@ -191,20 +182,10 @@ def _split_type(raw: str) -> tuple[str, str]:
 
 
 class _Importer:
-    def __init__(self, book: Any, filename: str | None) -> None:
-        self.errors = Errors()
+    def __init__(self, book: Workbook, filename: str | None) -> None:
+        self.errors = book.errors
         self.filename = filename
-        sheets = {ws.title.strip().lower(): ws for ws in book.worksheets}
-        if "survey" not in sheets:
-            raise InvalidInput(
-                "The XLSForm cannot be imported.",
-                [ErrorDetail("The workbook has no 'survey' sheet (sheets: " + ", ".join(sheets) + ").", field="survey")],
-            )
-        self.survey = read_sheet(sheets["survey"], "survey", MAX_SURVEY_ROWS, self.errors)
-        self.choices = (
-            read_sheet(sheets["choices"], "choices", MAX_CHOICE_ROWS, self.errors) if "choices" in sheets else None
-        )
-        self.settings = read_sheet(sheets["settings"], "settings", 5, self.errors) if "settings" in sheets else None
+        self.survey, self.choices, self.settings = book.survey, book.choices, book.settings
         self.where: dict[str, tuple[str, int, str | None]] = {}  # definition path -> (sheet, row, column)
         self.names: dict[str, int] = {}  # XLSForm name (lower case) -> row
         self.kinds: dict[str, str] = {}  # question id -> our type, for reading relevant
@@ -818,14 +799,9 @@ def import_xlsform(data: bytes, *, filename: str | None = None) -> SurveyDefinit
     every problem (field = sheet, row, column) for content outside the supported subset. `filename`
     only supplies a title when the settings sheet has neither form_title nor form_id.
     """
-    book = open_workbook(data, filename)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            importer = _Importer(book, filename)
-        raw = importer.build()
-    finally:
-        book.close()
+    book = read_workbook(data, filename)
+    importer = _Importer(book, filename)
+    raw = importer.build()
     try:
         defn = msgspec.convert(raw, SurveyDefinition)
     except msgspec.ValidationError as exc:
