@@ -21,8 +21,8 @@ from prg.accounts.services import Identity, PracticeAccess
 from prg.audit.services import record
 from prg.db import utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
-from surveys import schemas, skip_logic
-from surveys.answers import CompiledSurvey, validate_response
+from surveys import schemas
+from surveys.answers import CompiledSurvey, same_page_conditions, validate_response
 from surveys.bank import bank_questions, survey_from_bank
 from surveys.definition import SurveyDefinition, dump_definition, load_definition, text_for, validate_definition
 from surveys.ingest import ResponseWriter, Submission
@@ -229,19 +229,6 @@ class PublishedSurvey:
     definition: SurveyDefinition
     compiled: CompiledSurvey
     same_page_conditions: frozenset[str]
-
-
-def same_page_conditions(definition: SurveyDefinition) -> frozenset[str]:
-    """Questions whose `show_if` reads an answer on their own page. Without JavaScript the page cannot
-    react to that answer, so the form always shows them; answers to those that turn out hidden are
-    dropped when the response is checked (`hidden="drop"`)."""
-    found = set()
-    for section in definition.sections:
-        ids = {q.id for q in section.questions}
-        for q in section.questions:
-            if q.show_if and any(leaf.name in ids for leaf in skip_logic.references(skip_logic.parse(q.show_if))):
-                found.add(q.id)
-    return frozenset(found)
 
 
 class PublishedSurveys:

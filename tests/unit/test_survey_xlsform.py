@@ -168,7 +168,7 @@ def test_skip_logic_pointing_at_a_later_question_is_mapped_to_its_row():
         (["text", "q", None, None, None, None], "label", "every question needs a label"),
         (["text", None, "Q", None, None, None], "name", "every question and group needs a name"),
         (["text", "2nd", "Q", None, None, None], "name", "'2nd' is not a usable name"),
-        (["text", "my-name", "Q", None, None, None], "name", "'my-name' is not a usable name"),
+        (["text", "my name", "Q", None, None, None], "name", "'my name' is not a usable name"),
         ([None, "q", "Q", None, None, None], "type", "every row needs a type"),
         (["end_group", None, None, None, None, None], "type", "end_group has no matching begin_group"),
         (["select_multiple yn", "q", "Q", None, None, None, None, "sex"], "prg_dimension", "only on select_one"),
