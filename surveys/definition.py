@@ -689,6 +689,11 @@ class _Checker:
                 self.error(f"{path}.notes[{n_index}].before", f"'{note.before}' is not a question of this section")
                 continue
             out.setdefault(note.before, []).append((n_index, note))
+        first = out.get(section.questions[0].id) if section.questions else None
+        if first and first[0][1].show_if is None:
+            # Written to XLSForm, it would read back as the section's introduction: one way to say one thing.
+            self.error(f"{path}.notes[{first[0][0]}]", "a note shown unconditionally before the section's first "
+                                                        "question is its introduction: put the text in intro")
         return out
 
     def note(self, path: str, note: Note, earlier: dict[str, Question], section: int) -> None:

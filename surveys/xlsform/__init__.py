@@ -44,7 +44,11 @@ The supported subset (anything else is an error naming the sheet and row, never 
 """
 
 from surveys.xlsform.exporter import export_xlsform
-from surveys.xlsform.importer import MAX_BYTES, import_xlsform
+from surveys.xlsform.importer import MAX_BYTES, XLSFormImport, import_xlsform, read_xlsform
 from surveys.xlsform.languages import language_column_name
+from surveys.xlsform.report import ImportReport, ReportEntry
 
-__all__ = ["MAX_BYTES", "export_xlsform", "import_xlsform", "language_column_name"]
+__all__ = [
+    "MAX_BYTES", "ImportReport", "ReportEntry", "XLSFormImport", "export_xlsform", "import_xlsform",
+    "language_column_name", "read_xlsform",
+]  # fmt: skip

@@ -38,7 +38,7 @@ from surveys.definition import (
     SurveyDefinition,
     validate_definition,
 )
-from surveys.xlsform import export_xlsform, import_xlsform, language_column_name
+from surveys.xlsform import export_xlsform, import_xlsform, language_column_name, read_xlsform
 from surveys.xlsform.workbook import Deadline, Errors, read_sheet
 
 GOLDEN = Path(__file__).parent.parent / "data" / "xlsform"
@@ -87,16 +87,16 @@ def test_golden_kobo_form_with_translations_imports_as_expected():
     assert defn.default_language == "en" and defn.languages == ["en", "pl"]
     assert [s.id for s in defn.sections] == ["section_1", "care", "about"]  # loose questions get a section
     first = defn.sections[0].questions
-    assert [q.id for q in first] == ["fft", "fft_why", "visits", "recommend", "last_visit"]  # start/end skipped
+    assert [q.id for q in first] == ["FFT", "FFT_why", "visits", "recommend", "last_visit"]  # start/end skipped
     assert first[0].label["pl"].startswith("Ogólnie rzecz biorąc")
     assert first[0].top_box == ["very_good", "good"]
     assert isinstance(first[1], LongTextQuestion) and first[1].max_length == 1000
-    assert first[1].show_if == "answered(fft)"
+    assert first[1].show_if == "answered(FFT)"  # names kept as written
     assert isinstance(first[3], ScaleQuestion)
     assert isinstance(first[4], DateQuestion) and first[4].min == date(2020, 1, 1)
     care = defn.sections[1]
     assert care.intro == {"en": "Think about your most recent appointment.", "pl": "Proszę pomyśleć o ostatniej wizycie."}
-    assert care.show_if == "visits >= 1 and not (fft = 'dont_know')"
+    assert care.show_if == "visits >= 1 and not (FFT = 'dont_know')"
     table, older = care.questions[0], care.questions[1]
     assert isinstance(table, RatingGridQuestion) and [r.id for r in table.rows] == ["listening", "time"]
     assert table.required and [o.code for o in table.options] == ["1", "2", "3"]
@@ -109,10 +109,14 @@ def test_golden_kobo_form_with_translations_imports_as_expected():
 def test_golden_form_with_a_repeat_names_every_unsupported_row():
     assert import_errors((GOLDEN / "unsupported_repeat.xlsx").read_bytes()) == [
         {"field": "survey", "row": 3, "column": "type",
-         "message": "'begin_repeat': repeats are not supported: a survey asks each question once per patient"},
+         "message": "'begin_repeat': repeats are not supported: a survey asks each question once per patient; to ask "
+                    "about a few people or visits, ask the questions once for each (e.g. child1_age, child2_age)"},
         {"field": "survey", "row": 5, "column": "type",
-         "message": "'end_repeat': repeats are not supported: a survey asks each question once per patient"},
-        {"field": "survey", "row": 6, "column": "type", "message": "'geopoint': location questions are not supported"},
+         "message": "'end_repeat': repeats are not supported: a survey asks each question once per patient; to ask "
+                    "about a few people or visits, ask the questions once for each (e.g. child1_age, child2_age)"},
+        {"field": "survey", "row": 6, "column": "type",
+         "message": "'geopoint': location questions are not supported: the web form does not ask where a patient is; "
+                    "ask for a postcode or a place in a text question instead"},
     ]  # fmt: skip
 
 
@@ -122,7 +126,10 @@ def test_golden_form_with_bad_skip_logic_names_rows_and_columns():
     assert "write = for equals, not ==" in errors[0]["message"]
     assert "the function count-selected() is not supported" in errors[1]["message"]
     assert "Supported: ${q} = 'a'" in errors[1]["message"]
-    assert errors[2]["message"] == "choice filters (cascading selects) are not supported"
+    assert errors[2]["message"] == (
+        "'visited = 'yes'' is not a supported choice filter: compare a column of the choices sheet with an earlier "
+        "answer, e.g. site = ${site} or selected(${problems}, name), joined by 'and'"
+    )
 
 
 def test_skip_logic_pointing_at_a_later_question_is_mapped_to_its_row():
@@ -146,25 +153,25 @@ def test_skip_logic_pointing_at_a_later_question_is_mapped_to_its_row():
 @pytest.mark.parametrize(
     ("row", "column", "fragment"),
     [
-        (["select_one yn or_other", "q", "Q", None, None, None], "type", "or_other is not supported"),
+        (["select_one_from_file sites.csv", "q", "Q", None, None, None], "type", "choices from a file are not supported"),
         (["select_one missing", "q", "Q", None, None, None], "type", "the choice list 'missing' is not on the choices sheet"),
         (["select_one", "q", "Q", None, None, None], "type", "names no choice list"),
-        (["calculate", "q", None, None, None, None], "type", "calculations are not supported"),
+        (["calculate", "q", None, None, None, None], "calculation", "a calculate row needs a calculation"),
         (["begin_repeat", "q", "Q", None, None, None], "type", "repeats are not supported"),
         (["time", "q", "Q", None, None, None], "type", "time questions are not supported; use date"),
         (["image", "q", "Q", None, None, None], "type", "photo questions are not supported"),
         (["rank yn", "q", "Q", None, None, None], "type", "ranking questions are not supported"),
         (["slider", "q", "Q", None, None, None], "type", "the type 'slider' is not supported"),
-        (["integer", "q", "Q", None, ". < 5", None], "constraint", "is not a supported constraint"),
+        (["integer", "q", "Q", None, ". != 5", None], "constraint", "is not a supported constraint"),
         (["integer", "q", "Q", None, ". >= 1 or . <= 5", None], "constraint", "is not a supported constraint"),
         (["date", "q", "Q", None, ". <= today()", None], "constraint", "for dates write"),
         (["text", "q", "Q", None, "regex(., '^[0-9]+$')", None], "constraint", "for text write 'string-length(.) <= 500'"),
         (["select_one yn", "q", "Q", None, ". != 'no'", None], "constraint", "constraints are not supported on select_one"),
-        (["range", "q", "Q", None, None, "start=1 end=5"], "parameters", "only the 0 to 10 scale is supported"),
+        (["range", "q", "Q", None, None, "start=1 end=5 step=0"], "parameters", "step cannot be 0"),
         (["integer", "q", "Q", None, None, "randomize=true"], "parameters", "supported only for range"),
         (["integer", "q", "Q", "${q} > 1 and", None, None], "relevant", "expected a reference"),
         (["integer", "q", "Q", None, None, None, "${x} = 'a'"], "required", "must be yes or no"),
-        (["text", "q", "Hello ${name}", None, None, None], "label", "inserting answers into text"),
+        (["text", "q", "Hello ${name}", None, None, None], "label", "shows ${name}, which is not a question or calculation"),
         (["text", "q", None, None, None, None], "label", "every question needs a label"),
         (["text", None, "Q", None, None, None], "name", "every question and group needs a name"),
         (["text", "2nd", "Q", None, None, None], "name", "'2nd' is not a usable name"),
@@ -199,7 +206,6 @@ def test_structure_errors():
         YES_NO, TITLE,
     ))  # fmt: skip
     assert [(e["row"], e["message"]) for e in errors] == [
-        (3, "a note can only introduce a section (put it first in its group); use the hint column for help on a question"),
         (5, "groups inside groups are not supported, except rating grids (appearance table-list)"),
         (9, "'A' is also the name on row 2"),
         (10, "this begin_group has no end_group"),
@@ -234,15 +240,15 @@ def test_formulas_are_refused_not_evaluated():
     ]
 
 
-def test_names_are_lower_cased_and_references_follow():
+def test_names_are_kept_as_written_and_references_follow():
     defn = import_xlsform(workbook(
         [["type", "name", "label", "relevant"],
          ["select_one yn", "Q1", "First", None],
          ["integer", "Q2", "Second", "${Q1} = 'yes'"]],
         YES_NO, TITLE,
     ))  # fmt: skip
-    assert [q.id for q in defn.questions()] == ["q1", "q2"]
-    assert defn.sections[0].questions[1].show_if == "q1 = 'yes'"
+    assert [q.id for q in defn.questions()] == ["Q1", "Q2"]
+    assert defn.sections[0].questions[1].show_if == "Q1 = 'yes'"
 
 
 def test_kobo_select_from_list_name_column():
@@ -288,10 +294,19 @@ def test_every_text_needs_the_default_language():
     ]
 
 
-def test_unknown_language_names_are_refused():
-    errors = import_errors(workbook([["type", "name", "label::Klingonese"], ["text", "q", "Q"]], None, TITLE))
-    assert errors == [{"field": "survey", "row": 1, "column": "label::Klingonese",
-                       "message": "cannot tell which language this is; write it like label::Polish (pl)"}]  # fmt: skip
+def test_unknown_language_names_are_kept_as_written():
+    imported = read_xlsform(workbook([["type", "name", "label::Klingonese", "label::English (en)"],
+                                      ["text", "q", "nuqneH", "Hello"]], None,
+                                     [["form_title", "default_language"], ["A survey", "English (en)"]]))
+    defn = imported.definition
+    assert defn.languages == ["qaa", "en"] and defn.language_names == {"qaa": "Klingonese"}
+    assert defn.sections[0].questions[0].label == {"qaa": "nuqneH", "en": "Hello"}
+    assert [str(e) for e in imported.report if e.kind == "changed"] == [
+        "changed: the language 'Klingonese' is not one the product knows by name: it is kept as written, under the "
+        "private code qaa; to let browsers choose it, write its code in the headers, e.g. label::Klingonese (xx)"
+    ]
+    header = _sheet(export_xlsform(defn), "survey")[0]
+    assert "label::Klingonese" in header  # written back as the author wrote it
 
 
 def test_a_title_is_needed():
