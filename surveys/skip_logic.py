@@ -145,7 +145,7 @@ class _Token:
 
 
 _SPACE = re.compile(r"\s+")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # question ids are XLSForm names: '.' and '-' allowed
 _XPATH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # XPath functions: string-length, count-selected
 _REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?(?![A-Za-z0-9_.])")

@@ -341,6 +341,7 @@ class _Importer:
 
     def read_choices(self) -> None:
         self.lists: dict[str, list[tuple[_Row, str]]] = {}
+        self.faulty_lists: set[str] = set()  # lists with a refused answer: not also "too short"
         self.choice_cols: _Columns | None = None
         if self.choices is None:
             return
@@ -360,6 +361,7 @@ class _Importer:
                 self.errors.add("choices", number, "name", "is empty: every answer needs a code")
                 continue
             if not re.fullmatch(r"\w[\w.-]{0,63}", name):
+                self.faulty_lists.add(list_name)
                 self.errors.add("choices", number, "name",
                                 f"'{name}' is not a usable answer code: use letters, digits, _, . and - (no spaces), "
                                 "at most 64")
@@ -809,7 +811,7 @@ class _Importer:
                             f"the choice list '{list_name}' is not on the choices sheet{hint}")
             return []
         entries = self.lists[list_name]
-        if kind == "select_one" and len(entries) < 2:
+        if kind == "select_one" and len(entries) < 2 and list_name not in self.faulty_lists:
             self.errors.add(row.sheet, row.number, "type",
                             f"the list '{list_name}' has {len(entries)} answer: a select_one needs at least two (for a "
                             "single tick box, use select_multiple)")
@@ -1109,7 +1111,7 @@ class _Importer:
         for key in self.where:
             if (path == key or path.startswith((key + ".", key + "["))) and len(key) > len(best):
                 best = key
-        rest = path[len(best) :].lstrip(".")
+        rest = path[len(best) :].lstrip(".").replace("[...]", "")  # msgspec's "[...]": a text's language
         attribute = re.split(r"[.\[]", rest, maxsplit=1)[0]
         if best:
             sheet, row, column = self.where[best]

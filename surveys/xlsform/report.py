@@ -62,8 +62,12 @@ class ReportCollector:
             rows.append(row)
 
     def entries(self) -> ImportReport:
-        return [
+        """The entries in the workbook's order: settings, then the survey and choices sheets by first row, then
+        what concerns the whole form."""
+        sheets = {"settings": 0, "survey": 1, "choices": 2, None: 3}
+        found = [
             ReportEntry(kind=kind, message=message, sheet=sheet, column=column,  # type: ignore[arg-type]
                         rows=sorted(rows)[:MAX_ROWS_LISTED], row_count=len(rows))
             for (kind, message, sheet, column), rows in self._entries.items()
         ]
+        return sorted(found, key=lambda e: (sheets[e.sheet], e.rows[0] if e.rows else 0))

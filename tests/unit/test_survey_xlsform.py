@@ -39,6 +39,8 @@ from surveys.definition import (
     validate_definition,
 )
 from surveys.xlsform import export_xlsform, import_xlsform, language_column_name, read_xlsform
+from surveys.answers import validate_response
+from surveys.xlsform import spelling
 from surveys.xlsform.workbook import Deadline, Errors, read_sheet
 
 GOLDEN = Path(__file__).parent.parent / "data" / "xlsform"
@@ -696,3 +698,416 @@ def test_pyxform_accepts_the_golden_kobo_form_and_its_re_export():
 def test_pyxform_accepts_every_exported_definition(defn):
     xform = _pyxform(export_xlsform(defn))
     assert "<h:title>" in xform
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Spellings: every way pyxform lets an author write a form (issue 23)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_our_spelling_tables_match_pyxforms():
+    """pyxform is a test dependency only: the product carries its own copy of pyxform's alias tables, and this
+    test catches a pyxform release that spells something new."""
+    from pyxform import aliases
+    from pyxform.question import MultipleChoiceQuestion as PyxformQuestion
+    from pyxform.question import Option as PyxformOption
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+    from pyxform.survey import Survey as PyxformSurvey
+
+    assert spelling.SURVEY_HEADER_ALIASES == aliases.survey_header
+    assert spelling.LIST_HEADER_ALIASES == aliases.list_header
+    assert spelling.SETTINGS_HEADER_ALIASES == aliases.settings_header
+    assert spelling.SELECT_ALIASES == aliases.select
+    assert spelling.CONTROL_ALIASES == aliases.control
+    assert spelling.TYPE_ALIASES == aliases._type_alias_map
+    assert spelling.YES_NO == aliases.yes_no
+    assert spelling.SURVEY_COLUMNS == {n for n in PyxformQuestion.get_slot_names() if not n.startswith("_")}
+    assert spelling.CHOICES_COLUMNS == set(PyxformOption.get_slot_names()) - {"_choice_itext_ref"}
+    assert spelling.SETTINGS_COLUMNS == {n for n in PyxformSurvey.get_slot_names() if not n.startswith("_")}
+    # Every type pyxform knows is either read or refused for a reason: none is "unknown".
+    assert set(spelling.QUESTION_TYPES) == set(QUESTION_TYPE_DICT) | set(aliases._type_alias_map)
+    binds = {"integer": "int", "decimal": "decimal", "date": "date", "text": "string", "range": "int"}
+    for name, kind in spelling.QUESTION_TYPES.items():
+        pyxform_type = QUESTION_TYPE_DICT[aliases._type_alias_map.get(name, name)]
+        if kind in binds:
+            assert pyxform_type["bind"]["type"] == binds[kind], name
+        if kind == "metadata":
+            assert "jr:preload" in pyxform_type["bind"] or name == "audit", name
+        if kind == "note":
+            assert pyxform_type["bind"].get("readonly") == "true()", name
+
+
+def test_every_question_type_pyxform_knows_is_read_or_refused_with_a_reason():
+    from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+
+    for name in QUESTION_TYPE_DICT:
+        assert spelling.read_type(name).kind != "unknown", name
+    assert spelling.read_type("Select_One YesNo") == spelling.TypeSpelling("select_one", "select_one", "YesNo")
+    assert spelling.read_type("select all that apply from  sites or specify other") == spelling.TypeSpelling(
+        "select_multiple", "select all that apply from", "sites", or_other=True)
+
+
+def imported(survey: list[list[Any]], choices: list[list[Any]] | None = None,
+             settings_rows: list[list[Any]] | None = TITLE) -> Any:
+    """Import a workbook; check that its export is a form pyxform accepts and reads back the same."""
+    result = read_xlsform(workbook(survey, choices, settings_rows))
+    exported = export_xlsform(result.definition)
+    _pyxform(exported)
+    assert import_xlsform(exported) == result.definition
+    return result
+
+
+def report_lines(result: Any) -> list[str]:
+    return [str(entry) for entry in result.report]
+
+
+def test_list_names_keep_their_capitals():
+    result = imported([["type", "name", "label"], ["select_one YesNo", "q", "Q"]],
+                      [["list_name", "name", "label"], ["YesNo", "yes", "Yes"], ["YesNo", "no", "No"]])
+    assert [o.code for o in result.definition.sections[0].questions[0].options] == ["yes", "no"]
+    errors = import_errors(workbook([["type", "name", "label"], ["select_one yesno", "q", "Q"]],
+                                    [["list_name", "name", "label"], ["YesNo", "yes", "Yes"], ["YesNo", "no", "No"]],
+                                    TITLE))
+    assert errors[0]["message"] == ("the choice list 'yesno' is not on the choices sheet (the choices sheet has "
+                                    "'YesNo': list names must match exactly)")
+
+
+@pytest.mark.parametrize("type_cell", ["select one from yn", "select_one yn", "select1 yn", "add select one prompt using yn"])
+def test_select_one_spellings(type_cell):
+    result = imported([["type", "name", "label"], [type_cell, "q", "Q"]], YES_NO)
+    assert isinstance(result.definition.sections[0].questions[0], SingleChoiceQuestion)
+
+
+@pytest.mark.parametrize("type_cell", ["select all that apply from yn", "select all that apply yn", "select_multiple yn"])
+def test_select_multiple_spellings(type_cell):
+    result = imported([["type", "name", "label"], [type_cell, "q", "Q"]], YES_NO)
+    assert isinstance(result.definition.sections[0].questions[0], MultipleChoiceQuestion)
+
+
+@pytest.mark.parametrize("type_cell", ["int", "q int", "add integer prompt", "Integer"])
+def test_integer_spellings(type_cell):
+    result = imported([["type", "name", "label"], [type_cell, "q", "Q"]])
+    question = result.definition.sections[0].questions[0]
+    assert isinstance(question, NumberQuestion) and question.integer
+
+
+def test_single_colon_headers_of_older_forms():
+    result = imported(
+        [["type", "name", "label:English", "label:French", "hint:English", "bind:relevant", "bind:constraint",
+          "bind:required", "bind:jr:constraintMsg"],
+         ["integer", "age", "Age", "Âge", "In years", None, ". >= 0", "yes", "Too small"],
+         ["text", "why", "Why?", "Pourquoi ?", None, "${age} > 17", None, None, None]],
+        None, [["form_title", "default_language"], ["Old form", "English"]],
+    )  # fmt: skip
+    defn = result.definition
+    age, why = defn.sections[0].questions
+    assert defn.languages == ["en", "fr"]
+    assert age.label == {"en": "Age", "fr": "Âge"} and age.help == {"en": "In years"}
+    assert age.min == 0 and age.required and why.show_if == "age > 17"
+    assert report_lines(result) == [
+        "ignored: constraint messages are not used: the form says what is wrong in the patient's own language "
+        "(survey sheet, row 2)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("relevant_header", "constraint_header", "message_header"),
+    [("bind::relevant", "bind::constraint", "bind::jr:constraintMsg"),
+     ("relevance", "constraint", "constraint_message"),
+     ("Relevant", "Constraint", "constraint-msg"),
+     ("relevant", "constraint", "requiredMsg")],
+)
+def test_pyxform_header_aliases(relevant_header, constraint_header, message_header):
+    result = imported(
+        [["type", "name", "caption", relevant_header, constraint_header, message_header],
+         ["integer", "age", "Age", None, ". > 0", "Must be positive"],
+         ["text", "why", "Why?", "${age} >= 18", None, None]],
+    )  # fmt: skip
+    age, why = result.definition.sections[0].questions
+    assert age.min == 1 and why.show_if == "age >= 18"
+    assert [e.column for e in result.report] == [message_header]
+
+
+def test_choices_header_spellings_and_default_language_in_capitals():
+    result = imported([["type", "name", "label"], ["select_one yn", "q", "Q"]],
+                      [["List Name", "Value", "Caption"], ["yn", "yes", "Yes"], ["yn", "no", "No"]],
+                      [["form_title", "default_language"], ["A survey", "EN"]])
+    assert result.definition.default_language == "en"
+    assert [o.label for o in result.definition.sections[0].questions[0].options] == [{"en": "Yes"}, {"en": "No"}]
+
+
+def test_names_with_dots_and_dashes_and_meta_in_capitals():
+    result = imported([["type", "name", "label", "relevant"],
+                       ["select_one yn", "Meta", "Meta?", None],
+                       ["text", "visit.reason", "Why?", "${Meta} = 'yes'"],
+                       ["text", "follow-up", "And then?", "${visit.reason} != ''"]], YES_NO)
+    assert [q.id for q in result.definition.questions()] == ["Meta", "visit.reason", "follow-up"]
+    assert result.definition.sections[0].questions[2].show_if == "answered(visit.reason)"
+    assert import_errors(workbook([["type", "name", "label"], ["text", "meta", "Q"]], None, TITLE)) == [
+        {"field": "survey", "row": 2, "column": "name",
+         "message": "'meta' is a name XLSForm keeps for itself (ODK stores form metadata there); rename it"},
+    ]
+
+
+def test_metadata_and_its_aliases_are_left_out_and_reported():
+    result = imported([["type", "name", "label"], ["imei", "device", None], ["start", "start", None],
+                       ["text", "q", "Q"]])
+    assert [q.id for q in result.definition.questions()] == ["q"]
+    assert report_lines(result) == [
+        "left out: deviceid: metadata is not recorded: the product keeps the day a response arrives and nothing "
+        "about the device or the person (survey sheet, row 2)",
+        "left out: start: metadata is not recorded: the product keeps the day a response arrives and nothing about "
+        "the device or the person (survey sheet, row 3)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("type_cell", "fragment"),
+    [("gps", "location questions are not supported: the web form does not ask where a patient is"),
+     ("geopoint", "ask for a postcode or a place in a text question instead"),
+     ("photo", "photo questions are not supported: patients cannot send pictures"),
+     ("image", "photo questions are not supported"),
+     ("audio", "audio questions are not supported: patients cannot send recordings"),
+     ("barcode", "the web form has no scanner; ask for the number in a text question instead"),
+     ("begin repeat", "repeats are not supported: a survey asks each question once per patient"),
+     ("begin_repeat", "ask the questions once for each (e.g. child1_age, child2_age)"),
+     ("begin loop over yn", "repeats are not supported")],
+)
+def test_what_a_patient_web_form_cannot_honour_is_refused_saying_why_and_what_instead(type_cell, fragment):
+    errors = import_errors(workbook([["type", "name", "label"], ["text", "a", "A"], [type_cell, "q", "Q"]], YES_NO, TITLE))
+    assert errors[0]["row"] == 3 and errors[0]["column"] == "type" and fragment in errors[0]["message"], errors
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Nothing dropped in silence
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_disabled_rows_are_left_out_and_reported():
+    result = imported([["type", "name", "label", "disabled"], ["text", "a", "A", None], ["text", "b", "B", "yes"],
+                       ["text", "c", "C", "TRUE"], ["text", "d", "D", "no"]])
+    assert [q.id for q in result.definition.questions()] == ["a", "d"]
+    assert report_lines(result) == ["left out: disabled rows are left out (survey sheet, rows 3, 4)"]
+
+
+def test_appearances_settings_and_unknown_columns_not_kept_are_reported():
+    result = imported(
+        [["type", "name", "label", "appearance", "guidance_hint", "$kuid", "comments"],
+         ["date", "born", "Born", "month-year", None, "k1", None],
+         ["text", "secret", "Code", "masked", "Only you know it", "k2", "ask Sam"],
+         ["select_one yn", "practice", "Practice", "search('practices')", None, "k3", None]],
+        YES_NO,
+        [["form_title", "form_id", "version", "public_key", "submission_url", "instance_name"],
+         ["A survey", "f1", "7", "MIIBIjAN", "https://example.org/submit", "concat('a', ${secret})"]],
+    )  # fmt: skip
+    assert report_lines(result) == [
+        "ignored: the settings form_id and version: the product names and numbers survey versions itself (the "
+        "export writes its own) (settings sheet)",
+        "ignored: the setting public_key (MIIBIjAN) is not used by this product (settings sheet)",
+        "ignored: the setting submission_url (https://example.org/submit) is not used by this product (settings sheet)",
+        "ignored: the setting instance_name (concat('a', ${secret})) is not used by this product (settings sheet)",
+        "ignored: KoBoToolbox's own column $kuid is not kept (survey sheet, rows 2, 3, 4)",
+        "ignored: the appearance month-year: the form asks for a full date (day, month and year) (survey sheet, row 2)",
+        "ignored: guidance hints (extra help shown on request in ODK) are not shown (survey sheet, row 3)",
+        "ignored: the column comments is not an XLSForm column; its cells are not kept (survey sheet, row 3)",
+        "ignored: the appearance masked: the answer is shown as it is typed (survey sheet, row 3)",
+        "ignored: the appearance search('practices'): searching answers from a file is not supported: the form "
+        "lists the answers on the choices sheet (survey sheet, row 4)",
+    ]
+    assert {e.column for e in result.report if e.sheet == "survey"} == {"$kuid", "appearance", "guidance_hint", "comments"}
+
+
+def test_translations_and_skip_logic_in_bind_columns_are_read_not_dropped():
+    result = imported(
+        [["type", "name", "label::English (en)", "label::French (fr)", "bind::relevant"],
+         ["select_one yn", "visited", "Visited?", "Visité ?", None],
+         ["text", "why", "Why?", "Pourquoi ?", "${visited} = 'yes'"]],
+        [["list_name", "name", "label::English (en)", "label::French (fr)"], ["yn", "yes", "Yes", "Oui"],
+         ["yn", "no", "No", "Non"]],
+    )  # fmt: skip
+    why = result.definition.sections[0].questions[1]
+    assert why.label == {"en": "Why?", "fr": "Pourquoi ?"} and why.show_if == "visited = 'yes'"
+    assert result.report == []
+
+
+def test_free_text_gets_no_limit_the_author_did_not_set():
+    result = imported([["type", "name", "label", "constraint"], ["text", "free", "Anything else?", None],
+                       ["text", "short", "In a word", "string-length(.) < 21"]])
+    free, short = result.definition.sections[0].questions
+    assert free.max_length == 10_000 and short.max_length == 20
+    survey = _sheet(export_xlsform(result.definition), "survey")
+    rows = {r[1]: dict(zip(survey[0], r)) for r in survey[1:]}
+    assert rows["free"]["constraint"] is None and rows["short"]["constraint"] == "string-length(.) <= 20"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Features a patient survey can use, read from XLSForm and written back
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_notes_anywhere_with_their_own_conditions_and_answers_shown_back():
+    result = imported(
+        [["type", "name", "label", "relevant"],
+         ["note", "welcome", "Welcome", None],
+         ["begin_group", "first", "First", None],
+         ["select_one yn", "visited", "Visited?", None],
+         ["note", "sorry", "Sorry to hear that.", "${visited} = 'no'"],
+         ["text", "why", "Why?", None],
+         ["note", "done", "Thanks for this page.", None],
+         ["end_group", None, None, None],
+         ["begin_group", "second", "Second", None],
+         ["note", "said", "You said ${visited}.", None],
+         ["text", "more", "Anything more, given ${visited}?", None],
+         ["end_group", None, None, None]],
+        YES_NO,
+    )  # fmt: skip
+    first, second = result.definition.sections
+    assert first.intro == {"en": "Welcome"}
+    assert [(n.id, n.before, n.show_if) for n in first.notes] == [("sorry", "why", "visited = 'no'"),
+                                                                  ("done", None, None)]
+    assert second.intro == {"en": "You said ${visited}."} and second.questions[0].label == {
+        "en": "Anything more, given ${visited}?"}
+
+
+def test_a_page_is_cut_where_text_shows_an_answer_from_the_same_page():
+    result = imported(
+        [["type", "name", "label"],
+         ["begin_group", "visit", "Your visit"],
+         ["select_one rating", "rating", "How was it?"],
+         ["text", "why", "You said ${rating}: why?"],
+         ["end_group", None, None],
+         ["select_one rating", "again", "And now?"],
+         ["text", "again_why", "Why ${again}?"]],
+        [["list_name", "name", "label"], ["rating", "good", "Good"], ["rating", "poor", "Poor"]],
+    )  # fmt: skip
+    assert [(s.id, s.title, [q.id for q in s.questions]) for s in result.definition.sections] == [
+        ("visit", {"en": "Your visit"}, ["rating"]), ("visit_2", {"en": "Your visit"}, ["why"]),
+        ("section_3", None, ["again"]), ("section_3_2", None, ["again_why"]),
+    ]  # fmt: skip
+    assert report_lines(result) == [
+        "changed: the group 'visit' is shown on 2 pages, starting again at row 4: the web form shows answers in text "
+        "and narrows answer lists only from earlier pages (survey sheet, row 2)",
+    ]
+
+
+def test_ranges_with_any_start_end_and_step():
+    result = imported([["type", "name", "label", "parameters"],
+                       ["range", "pain", "Pain", "start=1 end=5 step=1"],
+                       ["range", "half", "Half steps", "start=0 end=2.5 step=0.5"],
+                       ["range", "down", "Downwards", "start=10 end=0 step=2"],
+                       ["range", "nps", "Recommend", "start=0 end=10 step=1"],
+                       ["range", "plain", "Pyxform's default", None]])
+    pain, half, down, nps, plain = result.definition.sections[0].questions
+    assert (pain.min, pain.max, pain.step, pain.integer) == (1, 5, 1, True)
+    assert (half.min, half.max, half.step, half.integer) == (0, 2.5, 0.5, False)
+    assert (down.min, down.max, down.step) == (0, 10, 2)
+    assert isinstance(nps, ScaleQuestion) and (plain.min, plain.max, plain.step) == (1, 10, 1)
+    assert report_lines(result) == ["changed: a range running downwards is shown from its lowest value to its "
+                                    "highest (survey sheet, row 4)"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "constraint", "expected"),
+    [("integer", ". > 0", {"min": 1}),
+     ("integer", ". < 120 and . > -1", {"min": 0, "max": 119}),
+     ("integer", "0 <= . and . <= 31", {"min": 0, "max": 31}),
+     ("decimal", ". > 0 and . < 2.5", {"min": 0, "min_exclusive": True, "max": 2.5, "max_exclusive": True}),
+     ("date", ". < date('2025-01-01')", {"max": date(2024, 12, 31)}),
+     ("date", ". > date('2024-02-28')", {"min": date(2024, 2, 29)}),
+     ("text", "string-length(.) < 100", {"max_length": 99})],
+)
+def test_constraints_with_less_than_and_greater_than(kind, constraint, expected):
+    result = imported([["type", "name", "label", "constraint"], [kind, "q", "Q", constraint]])
+    question = result.definition.sections[0].questions[0]
+    assert {key: getattr(question, key) for key in expected} == expected
+
+
+def test_cascading_choices_with_choice_filter():
+    result = imported(
+        [["type", "name", "label", "choice_filter"],
+         ["select_one sites", "site", "Which surgery?", None],
+         ["select_one clinicians", "clinician", "Who did you see?", "site=${site}"]],
+        [["list_name", "name", "label", "site"],
+         ["sites", "north", "North Street", None], ["sites", "south", "South Road", None],
+         ["clinicians", "ahmed", "Dr Ahmed", "north"], ["clinicians", "brown", "Dr Brown", "north"],
+         ["clinicians", "clark", "Nurse Clark", "south"]],
+    )  # fmt: skip
+    site, clinician = (q for q in result.definition.questions())
+    assert [s.id for s in result.definition.sections] == ["section_1", "section_1_2"]  # the list depends on page 1
+    assert clinician.choice_filter == {"site": "site"}
+    assert [(o.code, o.filters) for o in clinician.options] == [("ahmed", {"site": "north"}), ("brown", {"site": "north"}),
+                                                                ("clark", {"site": "south"})]
+    assert validate_response(result.definition, {"site": "south", "clinician": "clark"}, "en")["clinician"] == "clark"
+
+
+def test_a_calculation_feeds_skip_logic_and_a_label():
+    result = imported(
+        [["type", "name", "label", "relevant", "calculation"],
+         ["decimal", "weight", "Weight (kg)", None, None],
+         ["decimal", "height", "Height (m)", None, None],
+         ["calculate", "bmi", None, None, "round(${weight} div (${height} * ${height}), 1)"],
+         ["begin_group", "advice", "Advice", "${bmi} >= 30", None],
+         ["note", "shown", "Your BMI is ${bmi}.", None, None],
+         ["select_one yn", "want", "Would you like advice?", None, None],
+         ["end_group", None, None, None, None]],
+        YES_NO,
+    )  # fmt: skip
+    defn = result.definition
+    assert [(c.id, c.calculation) for c in defn.calculations] == [("bmi", "round(${weight} div (${height} * ${height}), 1)")]
+    assert defn.sections[1].show_if == "bmi >= 30" and defn.sections[1].intro == {"en": "Your BMI is ${bmi}."}
+    assert validate_response(defn, {"weight": 120, "height": 1.8, "want": "yes"}, "en")["want"] == "yes"
+    with pytest.raises(InvalidInput):
+        validate_response(defn, {"weight": 60, "height": 1.8, "want": "yes"}, "en")
+
+
+def test_defaults_and_or_other():
+    result = imported(
+        [["type", "name", "label", "default"],
+         ["select_one yn or_other", "visited", "Visited?", "yes"],
+         ["integer", "count", "How many?", "1"],
+         ["select_multiple yn", "which", "Which?", "yes no"]],
+        YES_NO,
+    )  # fmt: skip
+    visited, other, count, which = result.definition.questions()
+    assert visited.default == "yes" and [o.code for o in visited.options] == ["yes", "no", "other"]
+    assert (other.id, other.show_if, other.label) == ("visited_other", "selected(visited, 'other')",
+                                                      {"en": "Specify other."})
+    assert count.default == "1" and which.default == "yes no"
+    assert report_lines(result)[0].startswith("changed: or_other: the answer 'Other' and a question '<name>_other'")
+    errors = import_errors(workbook([["type", "name", "label", "default"], ["date", "when", "When?", "today()"]],
+                                    None, TITLE))
+    assert errors[0]["column"] == "default" and "only a fixed default answer is supported" in errors[0]["message"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Messages in the author's words
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_messages_are_in_the_authors_words():
+    errors = import_errors(workbook([["type", "name", "label"], ["select_one agree", "consent", "I agree"]],
+                                    [["list_name", "name", "label"], ["agree", "yes", "Yes"]], TITLE))
+    assert errors == [{"field": "survey", "row": 2, "column": "type",
+                       "message": "the list 'agree' has 1 answer: a select_one needs at least two (for a single tick "
+                                  "box, use select_multiple)"}]  # fmt: skip
+    errors = import_errors(workbook([["type", "name", "label"], ["select_one yn", "q", "Q"]],
+                                    [["list_name", "name", "label"], ["yn", "oui oui", "Yes"], ["yn", "no", "No"]],
+                                    TITLE))
+    assert errors == [{"field": "choices", "row": 2, "column": "name",
+                       "message": "'oui oui' is not a usable answer code: use letters, digits, _, . and - (no "
+                                  "spaces), at most 64"}]  # fmt: skip
+    accented = imported([["type", "name", "label"], ["select_one parent", "q", "Q"]],
+                        [["list_name", "name", "label"], ["parent", "père", "Father"], ["parent", "mère", "Mother"]])
+    assert [o.code for o in accented.definition.sections[0].questions[0].options] == ["père", "mère"]
+    errors = import_errors(workbook([["type", "name", "label"], ["text", "q", "x" * 1001]], None, TITLE))
+    assert errors == [{"field": "survey", "row": 2, "column": "label", "message": "is longer than 1,000 characters"}]
+    assert all("Expected" not in e["message"] for e in errors)
+
+
+def test_the_did_you_mean_guess_never_refuses_a_header_pyxform_reads():
+    spelled = ["relevance", "requiredMsg", "constraint-msg", "Required Message", "bind::relevant",
+               "control::appearance", "body::accuracyThreshold", "media::image", "image", "guidance_hint",
+               "sms_field", "instance::odk:tag"]
+    for header in spelled:
+        data = workbook([["type", "name", "label", header], ["text", "q", "Q", None]], None, TITLE)
+        assert import_xlsform(data).sections[0].questions[0].id == "q", header
