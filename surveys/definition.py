@@ -682,12 +682,17 @@ class _Checker:
                 self.calculation_inputs[calc.id] = frozenset()
 
     def notes_by_anchor(self, path: str, section: Section) -> dict[str | None, list[tuple[int, Note]]]:
-        ids = {q.id for q in section.questions}
+        positions = {q.id: index for index, q in enumerate(section.questions)}
         out: dict[str | None, list[tuple[int, Note]]] = {}
+        last = 0
         for n_index, note in enumerate(section.notes):
-            if note.before is not None and note.before not in ids:
+            if note.before is not None and note.before not in positions:
                 self.error(f"{path}.notes[{n_index}].before", f"'{note.before}' is not a question of this section")
                 continue
+            position = positions.get(note.before, len(positions))  # type: ignore[arg-type]
+            if position < last:
+                self.error(f"{path}.notes[{n_index}]", "notes must be listed in the order they are shown")
+            last = max(last, position)
             out.setdefault(note.before, []).append((n_index, note))
         first = out.get(section.questions[0].id) if section.questions else None
         if first and first[0][1].show_if is None:

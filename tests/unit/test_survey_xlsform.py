@@ -23,11 +23,13 @@ from prg.errors import BadFile, FileTooLarge, InvalidInput
 from surveys import skip_logic
 from surveys.bank import bank_collections, survey_from_bank
 from surveys.definition import (
+    Calculation,
     DateQuestion,
     Dimension,
     GridRow,
     LongTextQuestion,
     MultipleChoiceQuestion,
+    Note,
     NumberQuestion,
     Option,
     RatingGridQuestion,
@@ -592,14 +594,23 @@ def definitions(draw):
     def maybe(strategy):
         return draw(st.one_of(st.none(), strategy))
 
+    def piped(previous: list[Any]) -> dict[str, str]:
+        """A text, now and then showing an answer from an earlier page."""
+        text = draw(texts(languages, default))
+        shown = [q for q in previous if not isinstance(q, RatingGridQuestion)]
+        if shown and draw(st.booleans()):
+            text[default] = f"{text[default]} ${{{draw(st.sampled_from(shown)).id}}}"
+        return text
+
     for s in range(draw(st.integers(1, 3))):
         section_show_if = maybe(conditions(earlier)) if earlier else None
+        before_section = list(earlier)
         questions = []
         for _ in range(draw(st.integers(1, 4))):
             qid = f"q{next(counter)}"
             common = {
                 "id": qid,
-                "label": draw(texts(languages, default)),
+                "label": piped(before_section),
                 "help": maybe(texts(languages, default)),
                 "required": draw(st.booleans()),
                 "show_if": maybe(conditions(earlier)) if earlier else None,
@@ -613,7 +624,15 @@ def definitions(draw):
                     name = unused_dimensions.pop(draw(st.integers(0, len(unused_dimensions) - 1)))
                     mapped = draw(st.lists(st.sampled_from(codes), min_size=1, unique=True))
                     dimension = Dimension(name=name, groups={c: draw(st.sampled_from(DIMENSION_GROUPS[name])) for c in mapped})
-                q = SingleChoiceQuestion(**common, options=opts, dimension=dimension,
+                sources = [q for q in before_section if isinstance(q, SingleChoiceQuestion)]
+                choice_filter: dict[str, str] = {}
+                if sources and draw(st.booleans()):  # cascading: each answer belongs to an answer of an earlier one
+                    source = draw(st.sampled_from(sources))
+                    choice_filter = {"grp": source.id}
+                    opts = [msgspec.structs.replace(o, filters={"grp": draw(st.sampled_from([c.code for c in source.options]))})
+                            for o in opts]
+                q = SingleChoiceQuestion(**common, options=opts, dimension=dimension, choice_filter=choice_filter,
+                                         default=maybe(st.sampled_from(codes)),
                                          top_box=draw(st.lists(st.sampled_from(codes), unique=True, max_size=3)))  # fmt: skip
             elif kind == "multiple":
                 q = MultipleChoiceQuestion(**common, options=draw(options(languages, default, min_size=1)))
@@ -623,15 +642,21 @@ def definitions(draw):
                 q = RatingGridQuestion(**common, rows=rows, options=opts,
                                        top_box=draw(st.lists(st.sampled_from([o.code for o in opts]), unique=True, max_size=2)))  # fmt: skip
             elif kind == "scale":
-                q = ScaleQuestion(**common)
+                q = ScaleQuestion(**common, default=maybe(st.sampled_from(("0", "7", "10"))))
+            elif kind == "number" and draw(st.booleans()):  # a range
+                low, step, count = draw(st.integers(-10, 10)), draw(st.sampled_from((1, 2, 0.5))), draw(st.integers(1, 12))
+                q = NumberQuestion(**common, integer=step != 0.5, min=low, max=low + step * count, step=step)
             elif kind == "number":
                 integer = draw(st.booleans())
                 bound = st.integers(-1000, 1000) if integer else st.one_of(
                     st.integers(-1000, 1000), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
                 low, high = maybe(bound), maybe(bound)
-                if low is not None and high is not None and low > high:
+                if low is not None and high is not None and low >= high:
                     low, high = high, low
-                q = NumberQuestion(**common, integer=integer, min=low, max=high)
+                exclusive = not integer and low != high and draw(st.booleans())
+                q = NumberQuestion(**common, integer=integer, min=low, max=high,
+                                   min_exclusive=exclusive and low is not None,
+                                   max_exclusive=exclusive and high is not None and draw(st.booleans()))
             elif kind == "date":
                 day = st.dates(date(1900, 1, 1), date(2100, 12, 31))
                 low, high = maybe(day), maybe(day)
@@ -639,16 +664,27 @@ def definitions(draw):
                     low, high = high, low
                 q = DateQuestion(**common, min=low, max=high)
             elif kind == "short":
-                q = ShortTextQuestion(**common, max_length=draw(st.integers(1, 1000)))
+                q = ShortTextQuestion(**common, max_length=draw(st.sampled_from((1, 200, 1000, 10_000))))
             else:
                 q = LongTextQuestion(**common, max_length=draw(st.integers(1, 10_000)))
             questions.append(q)
             earlier.append(q)
+        notes = []
+        for position in sorted(draw(st.lists(st.integers(0, len(questions)), max_size=2))):
+            available = before_section + questions[:position]
+            show_if = maybe(conditions(available)) if available else None
+            if position == 0 and not notes and show_if is None:
+                continue  # an unconditional note before the first question is the section's intro
+            notes.append(Note(id=f"n{next(counter)}", label=piped(before_section), show_if=show_if,
+                              before=questions[position].id if position < len(questions) else None))
         sections.append(Section(id=f"s{s + 1}", title=maybe(texts(languages, default)),
                                 intro=maybe(texts(languages, default)), show_if=section_show_if,
-                                questions=questions))  # fmt: skip
+                                questions=questions, notes=notes))  # fmt: skip
+    numbers = [q for q in earlier if isinstance(q, (NumberQuestion, ScaleQuestion))]
+    calculations = [Calculation(id="total", calculation=" + ".join(f"${{{q.id}}}" for q in numbers) + " * 2")] \
+        if numbers and draw(st.booleans()) else []
     return SurveyDefinition(title=draw(texts(languages, default)), default_language=default,
-                            languages=languages, sections=sections)  # fmt: skip
+                            languages=languages, sections=sections, calculations=calculations)  # fmt: skip
 
 
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
