@@ -33,6 +33,7 @@ from surveys.definition import (
     SurveyDefinition,
     grid_field,
 )
+from surveys.form_view import FormView
 from surveys.public_text import LANGUAGE_NAMES, RIGHT_TO_LEFT, translate_message, words
 from surveys.services import PublishedSurvey
 
@@ -272,6 +273,9 @@ class PublicSurveyController(Controller):
             survey=survey, d=survey.definition, section=section, questions=questions, page=page,
             page_count=len(visible), answers=answers, errors=errors, error_for=error_for, token=token,
             carried=carried_fields(survey.definition, answers, set(ids)), honeypot=HONEYPOT,
-            languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in survey.definition.languages],
+            languages=[(code, survey.definition.language_names.get(code) or LANGUAGE_NAMES.get(code, code))
+                       for code in survey.definition.languages],
             grid_field=grid_field, field_question=field_question, kind=lambda q: q.__struct_config__.tag,
+            # Issue 23: earlier answers in text, notes, cascading answer lists, defaults (on a page's first showing).
+            view=FormView(survey.compiled, answers, lang, prefill=not errors, page=set(ids)),
         )

@@ -97,6 +97,16 @@ MESSAGES = {
         r"Enter a date on or after (.+)": r"Wpisz datę nie wcześniejszą niż \1",
         r"Enter a date on or before (.+)": r"Wpisz datę nie późniejszą niż \1",
         r"Enter a (?:whole )?number(?:, like .+)?": "Wpisz liczbę",
+        # Exclusive bounds and ranges (issue 23): before the general patterns below, which would also match.
+        r"Enter (?:a|a whole) number from (.+) to (.+) in steps of (.+)": r"Wpisz liczbę od \1 do \2 co \3",
+        r"Enter (?:a|a whole) number that is more than (.+) and less than (.+)":
+            r"Wpisz liczbę większą niż \1 i mniejszą niż \2",
+        r"Enter (?:a|a whole) number that is more than (.+) and (.+) or less":
+            r"Wpisz liczbę większą niż \1 i nie większą niż \2",
+        r"Enter (?:a|a whole) number that is (.+) or more and less than (.+)":
+            r"Wpisz liczbę nie mniejszą niż \1 i mniejszą niż \2",
+        r"Enter (?:a|a whole) number that is more than (.+)": r"Wpisz liczbę większą niż \1",
+        r"Enter (?:a|a whole) number that is less than (.+)": r"Wpisz liczbę mniejszą niż \1",
         r"Enter (?:a|a whole) number between (.+) and (.+)": r"Wpisz liczbę od \1 do \2",
         r"Enter (?:a|a whole) number that is (.+) or more": r"Wpisz liczbę nie mniejszą niż \1",
         r"Enter (?:a|a whole) number that is (.+) or less": r"Wpisz liczbę nie większą niż \1",

@@ -13,6 +13,8 @@ from surveys.answers import CompiledSurvey, conditions, same_page_conditions, va
 from surveys.calculations import CalculationError, parse_calculation
 from surveys.collation import collate
 from surveys.definition import load_definition, piped_names
+from surveys.form_view import FormView
+from surveys.public_text import translate_message
 
 
 def text(value: str) -> dict[str, str]:
@@ -253,3 +255,65 @@ def test_same_page_conditions_follow_calculations():
     data["sections"][0]["questions"] += data["sections"].pop(1)["questions"]
     data["sections"][0]["questions"][2]["label"] = text("Would you like advice?")
     assert same_page_conditions(load_definition(data)) == {"advice"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the web form shows (surveys.form_view)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_form_shows_earlier_answers_as_the_patient_reads_them():
+    data = survey(
+        [choice("rating", ["good", "poor"]),
+         {"type": "multiple_choice", "id": "problems", "label": text("Problems"),
+          "options": [{"code": "phone", "label": {"en": "The phone", "pl": "Telefon"}},
+                      {"code": "wait", "label": {"en": "Waiting", "pl": "Czekanie"}}]},
+         {"type": "date", "id": "visit", "label": text("When?")},
+         {"type": "number", "id": "cost", "label": text("Cost"), "integer": False}],
+        [{"type": "short_text", "id": "why", "label": text("You said ${rating} about ${problems} on ${visit} (${cost})."),
+          "help": text("Twice: ${twice}")}],
+        languages=["en", "pl"], calculations=[{"id": "twice", "calculation": "${cost} * 2"}],
+    )  # fmt: skip
+    compiled = CompiledSurvey(load_definition(data))
+    answers = {"rating": "poor", "problems": ["phone", "wait"], "visit": {"day": "3", "month": "11", "year": "2026"},
+               "cost": "1.5"}
+    why = compiled.definition.sections[1].questions[0]
+    english = FormView(compiled, answers, "en", prefill=False, page={"why"})
+    assert english.text(why.label) == "You said Poor about The phone, Waiting on November 3, 2026 (1.5)."
+    assert english.text(why.help) == "Twice: 3"
+    polish = FormView(compiled, {**answers, "cost": "1,5"}, "pl", prefill=False, page={"why"})
+    assert polish.text(why.label) == "You said Poor about Telefon, Czekanie on 3 listopada 2026 (1,5)."
+    nothing = FormView(compiled, {}, "en", prefill=False, page={"why"})
+    assert nothing.text(why.label) == "You said  about  on  ()."
+
+
+def test_the_form_fills_in_defaults_only_on_a_first_showing_and_rows_a_range():
+    data = survey([choice("site", ["north", "south"], default="north"),
+                   {"type": "number", "id": "pain", "label": text("Pain"), "integer": False, "min": 0, "max": 2,
+                    "step": 0.5},
+                   {"type": "number", "id": "wide", "label": text("Wide"), "min": 0, "max": 100, "step": 1}])
+    compiled = CompiledSurvey(load_definition(data))
+    site, pain, wide = compiled.definition.questions()
+    assert FormView(compiled, {}, "en", prefill=True, page=set()).answer(site) == "north"
+    assert FormView(compiled, {}, "en", prefill=False, page=set()).answer(site) is None
+    assert FormView(compiled, {"site": "south"}, "en", prefill=True, page=set()).answer(site) == "south"
+    view = FormView(compiled, {}, "en", prefill=True, page=set())
+    assert view.range_values(pain) == ["0", "0.5", "1", "1.5", "2"]
+    assert view.range_values(wide) is None  # 101 values: a number box
+
+
+def test_notes_on_the_page_follow_their_conditions():
+    data = survey([choice("rating", ["good", "poor"])],
+                  [{"type": "short_text", "id": "why", "label": text("Why?")}])
+    data["sections"][1]["notes"] = [{"id": "sorry", "label": text("Sorry."), "show_if": "rating = 'poor'",
+                                     "before": "why"}]
+    compiled = CompiledSurvey(load_definition(data))
+    section = compiled.definition.sections[1]
+    assert [n.id for n in FormView(compiled, {"rating": "poor"}, "en", prefill=False, page={"why"}).notes(section, "why")] == ["sorry"]
+    assert FormView(compiled, {"rating": "good"}, "en", prefill=False, page={"why"}).notes(section, "why") == []
+
+
+def test_new_answer_messages_are_translated():
+    assert translate_message("Enter a number from 1 to 5 in steps of 0.5", "pl") == "Wpisz liczbę od 1 do 5 co 0.5"
+    assert translate_message("Enter a number that is more than 0 and 10 or less", "pl") == (
+        "Wpisz liczbę większą niż 0 i nie większą niż 10")
