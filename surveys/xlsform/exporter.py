@@ -1,5 +1,5 @@
 """XLSForm export: a survey definition as a workbook KoBoToolbox, ODK and pyxform can read, in the
-conventions `surveys.xlsform.importer` reads back (see the package's docstring for the subset)."""
+conventions `surveys.xlsform.importer` reads back (the subset is in docs/surveys.md, "XLSForm")."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Every cell is either carried into the definition, refused with its sheet, row and column (an `InvalidInput`
 listing every problem), or listed in the import report (`surveys.xlsform.report`): nothing is dropped in
-silence. Spellings are pyxform's (`surveys.xlsform.spelling`); the supported subset is in the package's
-docstring and in docs/surveys.md.
+silence. Spellings are pyxform's (`surveys.xlsform.spelling`); the supported subset is in docs/surveys.md
+("XLSForm").
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from surveys.xlsform.spelling import (
     read_type,
     yes_no,
 )
-from surveys.xlsform.workbook import MAX_BYTES, Errors, Sheet, Workbook, read_workbook
+from surveys.xlsform.workbook import MAX_BYTES, Deadline, Errors, Sheet, Workbook, read_workbook
 
 __all__ = ["MAX_BYTES", "XLSFormImport", "import_xlsform", "read_xlsform"]
 
@@ -1258,9 +1258,11 @@ def read_xlsform(data: bytes, *, filename: str | None = None) -> XLSFormImport:
     every problem (field = sheet, row, column) for content outside the supported subset. `filename`
     only supplies a title when the settings sheet has neither form_title nor form_id.
     """
-    book = read_workbook(data, filename)
+    deadline = Deadline()  # one bound on the whole import: reading, then building
+    book = read_workbook(data, filename, deadline)
     importer = _Importer(book, filename)
     raw = importer.build()
+    deadline.check("the form")
     try:
         defn = msgspec.convert(raw, SurveyDefinition)
     except msgspec.ValidationError as exc:

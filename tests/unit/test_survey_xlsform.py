@@ -1147,3 +1147,24 @@ def test_the_did_you_mean_guess_never_refuses_a_header_pyxform_reads():
     for header in spelled:
         data = workbook([["type", "name", "label", header], ["text", "q", "Q", None]], None, TITLE)
         assert import_xlsform(data).sections[0].questions[0].id == "q", header
+
+
+def test_ready_made_number_types_keep_their_bounds_and_refused_columns_say_why():
+    result = imported([["type", "name", "label"], ["percentage", "share", "Share"],
+                       ["number of days in last month", "days", "Days"]])
+    share, days = result.definition.questions()
+    assert (share.min, share.max, days.min, days.max) == (0, 100, 0, 31)
+    assert days.help == {"en": "Enter a number 0-31."}
+    errors = import_errors(workbook([["type", "name", "label", "read_only", "calculation"],
+                                     ["integer", "a", "A", "yes", None], ["integer", "b", "B", None, "1 + 1"],
+                                     ["hidden", "c", "C", None, None]], None, TITLE))
+    assert [(e["row"], e["column"]) for e in errors] == [(2, "read_only"), (3, "calculation"), (4, "type")]
+    assert errors[0]["message"] == "read-only questions are not supported: show the value in a note with ${...}"
+
+
+def test_choices_columns_no_filter_compares_are_reported():
+    result = imported([["type", "name", "label"], ["select_one yn", "q", "Q"]],
+                      [["list_name", "name", "label", "colour"], ["yn", "yes", "Yes", "green"], ["yn", "no", "No", None]])
+    assert report_lines(result) == [
+        "ignored: the column colour is not compared by any choice_filter; its cells are not kept (choices sheet, row 2)",
+    ]
