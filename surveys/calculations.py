@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from surveys.skip_logic import Cursor, SkipLogicError, Token
+
 __all__ = [
     "FUNCTIONS",
     "CalculationError",
@@ -54,14 +56,8 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
 Value = str | float | bool
 
 
-class CalculationError(ValueError):
+class CalculationError(SkipLogicError):
     """A calculation that cannot be read; `position` (0-based) is where, when known."""
-
-    def __init__(self, message: str, position: int | None = None) -> None:
-        self.reason = message
-        self.position = position
-        where = f"at character {position + 1}: " if position is not None else ""
-        super().__init__(where + message)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -70,17 +66,16 @@ class CalculationError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Num:
-    value: float
+class Const:
+    """A number or a text written in the calculation."""
 
-
-@dataclass(frozen=True, slots=True)
-class Str:
-    value: str
+    value: float | str
 
 
 @dataclass(frozen=True, slots=True)
 class Ref:
+    """${name}: an answer or another calculation's result."""
+
     name: str
 
 
@@ -102,7 +97,7 @@ class Call:
     args: tuple[Node, ...]
 
 
-Node = Num | Str | Ref | Neg | Binary | Call
+Node = Const | Ref | Neg | Binary | Call
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -117,16 +112,14 @@ _TOKEN = re.compile(
 _WORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
 
 
-def _tokens(text: str) -> list[tuple[str, str, int]]:
+def _tokens(text: str) -> list[Token]:
     if len(text) > MAX_LENGTH:
         raise CalculationError(f"the calculation is longer than {MAX_LENGTH} characters")
-    out: list[tuple[str, str, int]] = []
+    out: list[Token] = []
     pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
+    while text[pos:].strip():
         m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
+        if not m:
             start = len(text) - len(text[pos:].lstrip())
             char = text[start]
             if char in "'\"":
@@ -134,132 +127,122 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
             if char == "$":
                 raise CalculationError("a reference must look like ${question_name}", start)
             raise CalculationError(f"unexpected character {char!r}", start)
-        kind = m.lastgroup if m.lastgroup != "refname" else "ref"
-        start = m.start(kind)
+        kind = "ref" if m.group("ref") else m.lastgroup or ""
+        start, raw = m.start(kind), m.group(kind)
         if kind == "ref":
-            out.append(("ref", m.group("refname"), start))
-        elif kind == "name" and m.group("name") in _WORD_OPERATORS:
-            out.append(("op", m.group("name"), start))
+            out.append(Token("ref", raw, m.group("refname"), start))
+        elif kind == "number":
+            out.append(Token("number", raw, float(raw), start))
+        elif kind == "string":
+            out.append(Token("string", raw, raw[1:-1], start))
+        elif kind == "name" and raw in _WORD_OPERATORS:
+            out.append(Token("op", raw, raw, start))
         else:
-            out.append((kind, m.group(kind), start))  # type: ignore[arg-type]
+            out.append(Token(kind, raw, raw, start))
         pos = m.end()
-    out.append(("end", "", len(text)))
+    out.append(Token("end", "", None, len(text)))
     return out
 
 
-class _Parser:
+class _Parser(Cursor):
+    what = "calculation"
+    error = CalculationError
+    _LEVELS: tuple[tuple[str, ...], ...] = (("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"),
+                                             ("*", "div", "mod"))  # fmt: skip
+
     def __init__(self, text: str) -> None:
-        self.toks = _tokens(text)
-        self.i = 0
-        self.depth = 0
-
-    @property
-    def tok(self) -> tuple[str, str, int]:
-        return self.toks[self.i]
-
-    def take(self) -> tuple[str, str, int]:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
+        super().__init__(_tokens(text))
 
     def is_op(self, *ops: str) -> bool:
-        return self.tok[0] == "op" and self.tok[1] in ops
+        return self.tok.kind == "op" and self.tok.text in ops
 
     def expect_op(self, op: str, what: str) -> None:
         if not self.is_op(op):
-            raise CalculationError(f"expected {what}, found {self._describe()}", self.tok[2])
+            raise CalculationError(f"expected {what}, found {self._describe(self.tok)}", self.tok.pos)
         self.take()
 
-    def _describe(self) -> str:
-        return "the end of the calculation" if self.tok[0] == "end" else repr(self.tok[1])
-
     def parse(self) -> Node:
-        if self.tok[0] == "end":
+        if self.tok.kind == "end":
             raise CalculationError("the calculation is empty", 0)
         node = self.binary(0)
-        if self.tok[0] != "end":
-            raise CalculationError(f"unexpected {self._describe()}", self.tok[2])
+        if self.tok.kind != "end":
+            raise CalculationError(f"unexpected {self._describe(self.tok)}", self.tok.pos)
         return node
-
-    _LEVELS: tuple[tuple[str, ...], ...] = (("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"),
-                                             ("*", "div", "mod"))  # fmt: skip
 
     def binary(self, level: int) -> Node:
         if level == len(self._LEVELS):
             return self.unary()
         node = self.binary(level + 1)
         while self.is_op(*self._LEVELS[level]):
-            op = self.take()[1]
+            op = self.take().text
             node = Binary(op, node, self.binary(level + 1))
         return node
 
     def unary(self) -> Node:
         if self.is_op("-"):
             tok = self.take()
-            self._enter(tok[2])
+            self._enter(tok)
             operand = self.unary()
             self.depth -= 1
             return Neg(operand)
         return self.primary()
 
-    def _enter(self, pos: int) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise CalculationError(f"the calculation nests more than {MAX_DEPTH} levels deep", pos)
-
     def primary(self) -> Node:
-        kind, text, pos = self.tok
-        if kind == "number":
+        tok = self.tok
+        if tok.kind in ("number", "string"):
             self.take()
-            return Num(float(text))
-        if kind == "string":
+            return Const(tok.value)
+        if tok.kind == "ref":
             self.take()
-            return Str(text[1:-1])
-        if kind == "ref":
-            self.take()
-            return Ref(text)
+            return Ref(tok.value)
         if self.is_op("("):
             self.take()
-            self._enter(pos)
+            self._enter(tok)
             inner = self.binary(0)
             self.depth -= 1
             self.expect_op(")", "')'")
             return inner
-        if kind == "name":
-            self.take()
-            if not self.is_op("("):
-                raise CalculationError(
-                    f"'{text}' is not something a calculation can read: refer to a question as ${{{text}}}", pos
-                )
-            if text not in FUNCTIONS:
-                raise CalculationError(
-                    f"the function {text}() is not supported (supported: {', '.join(f'{f}()' for f in FUNCTIONS)})",
-                    pos,
-                )
-            self.take()
-            self._enter(pos)
-            args: list[Node] = []
-            if not self.is_op(")"):
+        if tok.kind == "name":
+            return self.call()
+        raise CalculationError(f"expected a number, text, ${{question}} or a function, found {self._describe(tok)}",
+                               tok.pos)
+
+    def call(self) -> Call:
+        tok = self.take()
+        name = tok.text
+        if not self.is_op("("):
+            raise CalculationError(
+                f"'{name}' is not something a calculation can read: refer to a question as ${{{name}}}", tok.pos
+            )
+        if name not in FUNCTIONS:
+            raise CalculationError(
+                f"the function {name}() is not supported (supported: {', '.join(f'{f}()' for f in FUNCTIONS)})",
+                tok.pos,
+            )
+        self.take()
+        self._enter(tok)
+        args: list[Node] = []
+        if not self.is_op(")"):
+            args.append(self.binary(0))
+            while self.is_op(","):
+                self.take()
                 args.append(self.binary(0))
-                while self.is_op(","):
-                    self.take()
-                    args.append(self.binary(0))
-            self.depth -= 1
-            self.expect_op(")", "')' or ','")
-            least, most = FUNCTIONS[text]
-            if len(args) < least or (most is not None and len(args) > most):
-                wanted = str(least) if least == most else f"at least {least}" if most is None else f"{least} to {most}"
-                raise CalculationError(f"{text}() takes {wanted} argument{'s' if wanted != '1' else ''}", pos)
-            if text == "jr:choice-name":
-                _choice_name_target(args, pos)
-            return Call(text, tuple(args))
-        raise CalculationError(f"expected a number, text, ${{question}} or a function, found {self._describe()}", pos)
+        self.depth -= 1
+        self.expect_op(")", "')' or ','")
+        least, most = FUNCTIONS[name]
+        if len(args) < least or (most is not None and len(args) > most):
+            wanted = str(least) if least == most else f"at least {least}" if most is None else f"{least} to {most}"
+            raise CalculationError(f"{name}() takes {wanted} argument{'s' if wanted != '1' else ''}", tok.pos)
+        if name == "jr:choice-name":
+            _choice_name_target(args, tok.pos)
+        return Call(name, tuple(args))
 
 
 def _choice_name_target(args: list[Node], pos: int) -> str:
     """jr:choice-name(${q}, '${q}'): the second argument names the question whose answers' labels are used."""
     target = args[1]
-    m = re.fullmatch(r"\s*\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\s*", target.value) if isinstance(target, Str) else None
+    m = (re.fullmatch(r"\s*\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\s*", target.value)
+         if isinstance(target, Const) and isinstance(target.value, str) else None)
     if m is None:
         raise CalculationError("jr:choice-name() needs the question in quotes as its second argument: "
                                "jr:choice-name(${q}, '${q}')", pos)
@@ -398,9 +381,7 @@ ChoiceLabel = Callable[[str, str], str]  # (question id, code) -> label in the r
 
 def evaluate(node: Node, read: Callable[[str], Value], choice_label: ChoiceLabel) -> Value:
     """The XPath value of a parsed calculation; `read(name)` gives an answer's or another calculation's."""
-    if isinstance(node, Num):
-        return node.value
-    if isinstance(node, Str):
+    if isinstance(node, Const):
         return node.value
     if isinstance(node, Ref):
         return read(node.name)

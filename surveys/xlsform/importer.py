@@ -577,6 +577,18 @@ class _Importer:
         def path() -> str:
             return f"sections[{index + len(parts) - 1}]"
 
+        def place(question: dict[str, Any], row_number: int, first: bool = True) -> None:
+            """A question on the page; the notes met since the last one come just before it."""
+            nonlocal notes, waiting_notes
+            self.where.setdefault(f"{path()}.questions[{len(questions)}]", ("survey", row_number, None))
+            if first:
+                for note in waiting_notes:
+                    note["before"] = question["id"]
+                notes += waiting_notes
+                waiting_notes = []
+            questions.append(question)
+            page.add(question["id"])
+
         def cut(at_row: int) -> None:
             nonlocal questions, notes, page
             if not questions:
@@ -601,13 +613,7 @@ class _Importer:
                     continue
                 if not page.isdisjoint(self._reads(node.row)):
                     cut(node.row.number)
-                question = self.grid(node, grid, f"{path()}.questions[{len(questions)}]")
-                for note in waiting_notes:
-                    note["before"] = question["id"]
-                notes += waiting_notes
-                waiting_notes = []
-                questions.append(question)
-                page.add(question["id"])
+                place(self.grid(node, grid, f"{path()}.questions[{len(questions)}]"), node.row.number)
                 continue
             spelling = self._type(node)
             if spelling.kind == "note":
@@ -637,15 +643,8 @@ class _Importer:
             if not page.isdisjoint(self._reads(node)):
                 cut(node.number)
             made = self.question(node, spelling, f"{path()}.questions[{len(questions)}]")
-            for question in made:
-                self.where.setdefault(f"{path()}.questions[{len(questions)}]", ("survey", node.number, None))
-                if question is made[0]:
-                    for note in waiting_notes:
-                        note["before"] = question["id"]
-                    notes += waiting_notes
-                    waiting_notes = []
-                questions.append(question)
-                page.add(question["id"])
+            for position_made, question in enumerate(made):
+                place(question, node.number, first=position_made == 0)
         notes += waiting_notes  # after the last question
         parts[-1].update(questions=questions, notes=notes)
         if intro:

@@ -13,6 +13,7 @@ import pytest
 
 from surveys.definition import load_definition
 from surveys.tables import SurveyResponse
+from tests.data.xlsform.build import xlsform_bytes
 from tests.helpers import DATA
 
 API = "/api/practices/Y90001/surveys"
@@ -273,24 +274,10 @@ async def test_xlsform_import_returns_its_report_and_stores_it_with_the_draft(cl
     assert (await client.get(f"{API}/{bank['id']}/definition", headers=manager.headers)).json()["import_report"] is None
 
 
-def _xlsform(survey: list[list[object]], choices: list[list[object]]) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    for ws, rows, title in ((book.active, survey, "survey"), (book.create_sheet(), choices, "choices"),
-                            (book.create_sheet(), [["form_title"], ["Your visit"]], "settings")):
-        ws.title = title
-        for row in rows:
-            ws.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 async def test_the_public_form_honours_what_an_xlsform_asks_for(client, manager):
     """Answers shown back in text, cascading choices, notes with conditions, defaults, a range as a row of
     choices and a calculation feeding a condition: imported from XLSForm, shown and checked on the web form."""
-    content = _xlsform(
+    content = xlsform_bytes(
         [["type", "name", "label", "relevant", "choice_filter", "default", "parameters", "calculation"],
          ["begin_group", "where", "Where", None, None, None, None, None],
          ["select_one sites", "site", "Which surgery?", None, None, "north", None, None],
@@ -305,6 +292,7 @@ async def test_the_public_form_honours_what_an_xlsform_asks_for(client, manager)
         [["list_name", "name", "label", "site"], ["sites", "north", "North Street", None],
          ["sites", "south", "South Road", None], ["clinicians", "ahmed", "Dr Ahmed", "north"],
          ["clinicians", "clark", "Nurse Clark", "south"]],
+        [["form_title"], ["Your visit"]],
     )  # fmt: skip
     created = await client.post(f"{API}/xlsform", headers=manager.headers,
                                 files={"file": ("visit.xlsx", content, "application/octet-stream")})

@@ -44,6 +44,7 @@ from surveys.xlsform import export_xlsform, import_xlsform, language_column_name
 from surveys.answers import validate_response
 from surveys.xlsform import spelling
 from surveys.xlsform.workbook import Deadline, Errors, read_sheet
+from tests.data.xlsform.build import xlsform_bytes
 
 GOLDEN = Path(__file__).parent.parent / "data" / "xlsform"
 
@@ -51,20 +52,7 @@ GOLDEN = Path(__file__).parent.parent / "data" / "xlsform"
 def workbook(survey: list[list[Any]], choices: list[list[Any]] | None = None,
              settings_rows: list[list[Any]] | None = None) -> bytes:  # fmt: skip
     """A small XLSForm built in the test, sheet by sheet (first row = header)."""
-    book = openpyxl.Workbook()
-    sheets = [("survey", survey), ("choices", choices), ("settings", settings_rows)]
-    first = True
-    for title, rows in sheets:
-        if rows is None:
-            continue
-        ws = book.active if first else book.create_sheet()
-        first = False
-        ws.title = title
-        for row in rows:
-            ws.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsform_bytes(survey, choices, settings_rows)
 
 
 YES_NO = [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]
