@@ -191,6 +191,14 @@ class _Importer:
         self.report = ReportCollector()
         self.filename = filename
         self.survey, self.choices, self.settings = book.survey, book.choices, book.settings
+        for sheet in (book.survey, book.choices, book.settings):
+            for number in sheet.beyond_header if sheet else ():
+                self.report.add("ignored", "cells to the right of the last column with a header are not read",
+                                sheet.name, number)  # type: ignore[union-attr]
+        for name in book.other_sheets:
+            why = {"external_choices": "choices for select_one_external (refused where used)",
+                   "entities": "ODK entities (case management)"}.get(name.strip().lower(), "not an XLSForm sheet")
+            self.report.add("ignored", f"the sheet '{name}' is not read ({why})")
         self.languages = Languages()
         self.where: dict[str, tuple[str, int, str | None]] = {}  # definition path -> (sheet, row, column)
         self.names: dict[str, int] = {}  # XLSForm name (lower case) -> row
@@ -211,6 +219,9 @@ class _Importer:
                 continue
             tokens = header_tokens(header, double_colon=double_colon, aliases=aliases, columns=known)
             base = tokens[0]
+            if base == "hint" and sheet.name == "choices":
+                cols.ignored[index] = "hints on the choices sheet are not shown (XLSForm has none for answers)"
+                continue
             if base in _TRANSLATED and sheet.name != "settings":
                 self._text_column(sheet, cols, index, header, base, tokens[1] if len(tokens) > 1 else None)
                 continue
@@ -1031,6 +1042,7 @@ class _Importer:
     def grid(self, group: _Group, convention: str, path: str) -> dict[str, Any]:
         row = group.row
         gid = self._claim_name(row) or ""
+        self._appearance(row, {"table-list", "field-list"})
         self.where[path] = ("survey", row.number, None)
         self._no_extra(row, ("required", "constraint", "parameters", "prg_dimension", "default", "choice_filter"),
                        "a rating grid group")
@@ -1065,6 +1077,7 @@ class _Importer:
             elif arg != list_name:
                 self.errors.add("survey", child.number, "type", f"uses list '{arg}', but the grid's rows use '{list_name}'")
                 continue
+            self._appearance(child, {"label", "list-nolabel"})
             if "label" in child.get("appearance").lower().split():
                 if not out["label"] and child.text("label"):
                     out["label"] = child.text("label")

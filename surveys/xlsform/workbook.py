@@ -13,7 +13,7 @@ import io
 import itertools
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from collections.abc import Iterator
 from typing import Any
@@ -39,6 +39,7 @@ class Sheet:
     name: str
     headers: list[str]  # as written, stripped
     rows: list[tuple[int, list[str]]]  # (spreadsheet row, cell texts aligned with headers)
+    beyond_header: list[int] = field(default_factory=list)  # rows with filled cells right of the last header
 
 
 class Errors:
@@ -150,6 +151,7 @@ def read_sheet(ws: Any, name: str, max_rows: int, errors: Errors, deadline: Dead
         headers.pop()
     width = len(headers)
     rows: list[tuple[int, list[str]]] = []
+    beyond_header: list[int] = []
     for count, (number, cells) in enumerate(rows_iter, start=1):
         if count % 1024 == 0:
             deadline.check(f"the {name} sheet")
@@ -158,12 +160,14 @@ def read_sheet(ws: Any, name: str, max_rows: int, errors: Errors, deadline: Dead
             if column <= width:
                 texts[column - 1] = cell_text(value, data_type, name, number, headers[column - 1] or f"column {column}",
                                               errors)
+            elif str(value).strip() and number not in beyond_header:
+                beyond_header.append(number)
         if not any(texts):
             continue
         if len(rows) >= max_rows:
             raise BadFile(f"The {name} sheet has more than {max_rows:,} rows.")
         rows.append((number, texts))
-    return Sheet(name, headers, rows)
+    return Sheet(name, headers, rows, beyond_header)
 
 
 def open_workbook(data: bytes, filename: str | None) -> Any:
@@ -199,6 +203,7 @@ class Workbook:
     choices: Sheet | None
     settings: Sheet | None
     errors: Errors
+    other_sheets: list[str] = field(default_factory=list)  # sheets an XLSForm does not have, as named
 
 
 def read_workbook(data: bytes, filename: str | None, deadline: Deadline | None = None) -> Workbook:
@@ -221,6 +226,7 @@ def read_workbook(data: bytes, filename: str | None, deadline: Deadline | None =
             choices = read_sheet(sheets["choices"], "choices", MAX_CHOICE_ROWS, errors, deadline) \
                 if "choices" in sheets else None
             settings = read_sheet(sheets["settings"], "settings", 5, errors, deadline) if "settings" in sheets else None
+            others = [ws.title for ws in book.worksheets if ws.title.strip().lower() not in ("survey", "choices", "settings")]
     finally:
         book.close()
-    return Workbook(survey, choices, settings, errors)
+    return Workbook(survey, choices, settings, errors, others)

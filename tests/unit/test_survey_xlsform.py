@@ -44,7 +44,7 @@ from surveys.xlsform import export_xlsform, import_xlsform, language_column_name
 from surveys.answers import validate_response
 from surveys.xlsform import spelling
 from surveys.xlsform.workbook import Deadline, Errors, read_sheet
-from tests.data.xlsform.build import xlsform_bytes
+from tests.data.xlsform.build import xlsform_book, xlsform_bytes
 
 GOLDEN = Path(__file__).parent.parent / "data" / "xlsform"
 
@@ -1155,4 +1155,19 @@ def test_choices_columns_no_filter_compares_are_reported():
                       [["list_name", "name", "label", "colour"], ["yn", "yes", "Yes", "green"], ["yn", "no", "No", None]])
     assert report_lines(result) == [
         "ignored: the column colour is not compared by any choice_filter; its cells are not kept (choices sheet, row 2)",
+    ]
+
+
+def test_other_sheets_cells_beyond_the_header_and_answer_hints_are_reported():
+    book = xlsform_book([["type", "name", "label"], ["select_one yn", "q", "Q", None, "a stray note"]],
+                        [["list_name", "name", "label", "hint"], ["yn", "yes", "Yes", "If you did"], ["yn", "no", "No"]],
+                        TITLE)
+    book.create_sheet("Instructions").append(["Fill in the survey sheet"])
+    out = io.BytesIO()
+    book.save(out)
+    result = read_xlsform(out.getvalue())
+    assert report_lines(result) == [
+        "ignored: cells to the right of the last column with a header are not read (survey sheet, row 2)",
+        "ignored: hints on the choices sheet are not shown (XLSForm has none for answers) (choices sheet, row 2)",
+        "ignored: the sheet 'Instructions' is not read (not an XLSForm sheet)",
     ]
