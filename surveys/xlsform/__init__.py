@@ -8,6 +8,8 @@ one that pyxform, KoBoToolbox and ODK accept, in conventions the import reads ba
 - `workbook`: reading the workbook safely (bytes checked before any parser, formulas refused, rows read
   in proportion to the file's real content, a bound on reading time);
 - `spelling`: every way pyxform lets an author write a header, type or yes/no (our copy of its tables);
+- `columns`: what each column means to the import (read, refused when filled in, or reported);
+- `expressions`: constraints, range parameters and choice filters in their supported subsets;
 - `importer`: building the definition, every problem an `InvalidInput` error naming the sheet (`field`),
   the spreadsheet `row` (header = row 1) and `column`;
 - `report`: the import report (ignored, left out, changed); `languages`; `exporter`.

@@ -8,12 +8,10 @@ silence. Spellings are pyxform's (`surveys.xlsform.spelling`); the supported sub
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -31,6 +29,8 @@ from surveys.definition import (
 )
 from surveys.definition import _from_msgspec as _error_from_msgspec
 from surveys.skip_logic import Compare, SkipLogicError
+from surveys.xlsform.columns import TRANSLATED, Columns, Row, read_columns, report_cells
+from surveys.xlsform.expressions import SMART_QUOTES, parse_choice_filter, parse_constraint, parse_parameters
 from surveys.xlsform.languages import Languages
 from surveys.xlsform.report import ImportReport, ReportCollector
 from surveys.xlsform.spelling import (
@@ -46,7 +46,7 @@ from surveys.xlsform.spelling import (
     read_type,
     yes_no,
 )
-from surveys.xlsform.workbook import MAX_BYTES, Deadline, Errors, Sheet, Workbook, read_workbook
+from surveys.xlsform.workbook import MAX_BYTES, Deadline, Errors, Workbook, read_workbook
 
 __all__ = ["MAX_BYTES", "XLSFormImport", "import_xlsform", "read_xlsform"]
 
@@ -90,37 +90,6 @@ _REFUSED_TYPES: dict[str, str] = {
 _QUESTION_KINDS = ("select_one", "select_multiple", "integer", "decimal", "bounded integer", "text", "phone number",
                    "date", "range")  # fmt: skip
 
-# Survey-sheet headers (as spelling.header_tokens reads them) -> the name used here.
-_SURVEY_READ: dict[tuple[str, ...], str] = {
-    ("type",): "type", ("name",): "name", ("bind", "required"): "required", ("bind", "relevant"): "relevant",
-    ("bind", "constraint"): "constraint", ("control", "appearance"): "appearance", ("parameters",): "parameters",
-    ("choice_filter",): "choice_filter", ("default",): "default", ("bind", "calculate"): "calculation",
-    ("bind", "readonly"): "read_only", ("disabled",): "disabled", ("prg_dimension",): "prg_dimension",
-    ("prg_top_box",): "prg_top_box", ("select_from_list_name",): "select_from_list_name",
-}  # fmt: skip
-_TRANSLATED = ("label", "hint")
-_MEDIA = "images, audio and video in labels are not supported"
-# Columns pyxform reads that change a form in ways a patient web form cannot honour: refused when filled in.
-_SURVEY_REFUSED: dict[tuple[str, ...], str] = {
-    ("control", "jr:count"): "repeats are not supported (repeat_count counts a repeat's rounds)",
-    ("trigger",): "triggers (an answer recalculated when another changes) are not supported",
-}
-# Columns pyxform reads that the product does not need: listed in the report when filled in.
-_SURVEY_IGNORED: dict[tuple[str, ...], str] = {
-    ("bind", "jr:constraintMsg"): "constraint messages are not used: the form says what is wrong in the patient's "
-                                  "own language",
-    ("bind", "jr:requiredMsg"): "required messages are not used: the form says what is missing in the patient's "
-                                "own language",
-    ("guidance_hint",): "guidance hints (extra help shown on request in ODK) are not shown",
-    ("bind", "jr:noAppErrorString"): "app error strings are not used",
-    ("control", "autoplay"): "autoplay is not used: the web form plays no media",
-    ("control", "rows"): "text box heights are not used: the web form sizes its own boxes",
-}
-_SETTINGS_READ = {("title",): "form_title", ("id_string",): "form_id", ("version",): "version",
-                  ("default_language",): "default_language"}  # fmt: skip
-_CHOICES_READ = {("list name",): "list_name", ("name",): "name", ("prg_group",): "prg_group"}
-_OUR_COLUMNS = sorted({*_SURVEY_READ.values(), *_TRANSLATED} - {"read_only", "select_from_list_name"})
-_SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _METADATA_WHY = ("metadata is not recorded: the product keeps the day a response arrives and nothing about the "
                  "device or the person")
 
@@ -138,46 +107,10 @@ def _appearance_why(word: str) -> str:
     return _APPEARANCES_WHY.get(word, "the web form has its own layout")
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Columns
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Columns:
-    """Where each column of a sheet is: read ones by name, translated ones by (base, language), others by what
-    the import does with a filled cell (refuse or report), and the choices sheet's own columns as written."""
-
-    plain: dict[str, int] = field(default_factory=dict)
-    texts: dict[str, dict[str, int]] = field(default_factory=dict)  # base -> {language code: index}
-    refused: dict[int, str] = field(default_factory=dict)  # index -> reason
-    ignored: dict[int, str] = field(default_factory=dict)  # index -> reason
-    own: dict[str, int] = field(default_factory=dict)  # choices: other columns, by header as written
-
-
-@dataclass
-class _Row:
-    sheet: str
-    number: int
-    cells: list[str]
-    cols: _Columns
-
-    def get(self, name: str) -> str:
-        index = self.cols.plain.get(name)
-        return self.cells[index] if index is not None else ""
-
-    def text(self, base: str) -> dict[str, str]:
-        return {lang: self.cells[i] for lang, i in self.cols.texts.get(base, {}).items() if self.cells[i]}
-
-    def own(self, column: str) -> str:
-        index = self.cols.own.get(column)
-        return self.cells[index] if index is not None else ""
-
-
 @dataclass
 class _Group:
-    row: _Row
-    children: list[_Row | _Group] = field(default_factory=list)
+    row: Row
+    children: list[Row | _Group] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -206,79 +139,8 @@ class _Importer:
         self.calculations: list[dict[str, Any]] = []
         self.filter_columns: set[str] = set()  # choices columns compared by a choice filter
 
-    # -- columns ---------------------------------------------------------------------------------------
-
-    def columns(self, sheet: Sheet, aliases: dict[str, Any], known: frozenset[str]) -> _Columns:
-        """Each header read as pyxform reads it, and sorted into what the import does with its cells."""
-        cols = _Columns()
-        double_colon = any("::" in h for h in sheet.headers)
-        for index, header in enumerate(sheet.headers):
-            if not header:
-                if any(index < len(cells) and cells[index] for _, cells in sheet.rows):
-                    self.errors.add(sheet.name, 1, f"column {index + 1}", "has values but no header")
-                continue
-            tokens = header_tokens(header, double_colon=double_colon, aliases=aliases, columns=known)
-            base = tokens[0]
-            if base == "hint" and sheet.name == "choices":
-                cols.ignored[index] = "hints on the choices sheet are not shown (XLSForm has none for answers)"
-                continue
-            if base in _TRANSLATED and sheet.name != "settings":
-                self._text_column(sheet, cols, index, header, base, tokens[1] if len(tokens) > 1 else None)
-                continue
-            read = (_SURVEY_READ if sheet.name == "survey" else _SETTINGS_READ if sheet.name == "settings"
-                    else _CHOICES_READ).get(tokens)
-            if read is not None:
-                if read in cols.plain:
-                    self.errors.add(sheet.name, 1, header, "appears twice in the header")
-                else:
-                    cols.plain[read] = index
-                continue
-            if base == "media":
-                cols.refused[index] = _MEDIA
-            elif sheet.name == "survey" and tokens[:2] in _SURVEY_REFUSED:
-                cols.refused[index] = _SURVEY_REFUSED[tokens[:2]]
-            elif sheet.name == "survey" and tokens in _SURVEY_REFUSED:
-                cols.refused[index] = _SURVEY_REFUSED[tokens]
-            elif sheet.name == "survey" and tokens[:2] in _SURVEY_IGNORED:
-                cols.ignored[index] = _SURVEY_IGNORED[tokens[:2]]
-            elif sheet.name == "survey" and tokens[:1] in _SURVEY_IGNORED:
-                cols.ignored[index] = _SURVEY_IGNORED[tokens[:1]]
-            elif sheet.name == "settings" and base in ("title", "prg_form_title") and len(tokens) > 1:
-                cols.texts.setdefault("title", {})[self.languages.code(tokens[1])] = index
-            elif base in known or base in ("bind", "control", "instance", "body"):
-                cols.ignored[index] = f"the column {header} is not used by this product"
-            elif sheet.name == "choices":
-                cols.own[header] = index  # possibly compared by a choice filter
-            elif header.startswith("$") or header.lower().startswith("kobo"):
-                cols.ignored[index] = f"KoBoToolbox's own column {header} is not kept"
-            else:
-                # A header neither pyxform nor this product reads: a likely misspelling of a column that changes
-                # the form is refused (its cells would be lost), anything else reported.
-                close = difflib.get_close_matches(_snake(header), _OUR_COLUMNS, n=1, cutoff=0.8)
-                filled = any(index < len(cells) and cells[index] for _, cells in sheet.rows)
-                if close and sheet.name == "survey" and filled:
-                    self.errors.add(sheet.name, 1, header, f"is not a column this product reads: did you mean '{close[0]}'?")
-                else:
-                    cols.ignored[index] = f"the column {header} is not an XLSForm column; its cells are not kept"
-        return cols
-
-    def _text_column(self, sheet: Sheet, cols: _Columns, index: int, header: str, base: str, language: str | None) -> None:
-        lang = self.languages.code(language) if language else self.default
-        texts = cols.texts.setdefault(base, {})
-        if lang in texts:
-            self.errors.add(sheet.name, 1, header, f"is a second {base} column for language '{lang}'")
-            return
-        texts[lang] = index
-
-    def report_cells(self, row: _Row) -> None:
-        """Refuse or report the row's filled cells in columns the product does not read."""
-        headers = (self.survey if row.sheet == "survey" else self.choices).headers  # type: ignore[union-attr]
-        for index, reason in row.cols.refused.items():
-            if row.cells[index]:
-                self.errors.add(row.sheet, row.number, headers[index], reason)
-        for index, reason in row.cols.ignored.items():
-            if row.cells[index]:
-                self.report.add("ignored", reason, row.sheet, row.number, headers[index])
+    def headers(self, row: Row) -> list[str]:
+        return (self.survey if row.sheet == "survey" else self.choices).headers  # type: ignore[union-attr]
 
     # -- settings and languages ------------------------------------------------------------------------
 
@@ -289,7 +151,8 @@ class _Importer:
         main_title = default_raw = ""
         self.default = "en"  # until the settings say otherwise (prg_form_title columns need a default)
         if self.settings is not None:
-            cols = self.columns(self.settings, SETTINGS_HEADER_ALIASES, SETTINGS_COLUMNS)
+            cols = read_columns(self.settings, SETTINGS_HEADER_ALIASES, SETTINGS_COLUMNS, default=self.default, languages=self.languages,
+                           errors=self.errors)
             if self.settings.rows:
                 self.settings_row, cells = self.settings.rows[0]
                 get = lambda name: cells[cols.plain[name]] if name in cols.plain else ""  # noqa: E731
@@ -337,7 +200,7 @@ class _Importer:
         for cols in (self.survey_cols, self.choice_cols):
             if cols is None:
                 continue
-            for base in _TRANSLATED:
+            for base in TRANSLATED:
                 for lang in cols.texts.get(base, {}):
                     if lang not in langs:
                         langs.append(lang)
@@ -351,19 +214,20 @@ class _Importer:
     # -- choices ---------------------------------------------------------------------------------------
 
     def read_choices(self) -> None:
-        self.lists: dict[str, list[tuple[_Row, str]]] = {}
+        self.lists: dict[str, list[tuple[Row, str]]] = {}
         self.faulty_lists: set[str] = set()  # lists with a refused answer: not also "too short"
-        self.choice_cols: _Columns | None = None
+        self.choice_cols: Columns | None = None
         if self.choices is None:
             return
-        cols = self.choice_cols = self.columns(self.choices, LIST_HEADER_ALIASES, CHOICES_COLUMNS)
+        cols = self.choice_cols = read_columns(self.choices, LIST_HEADER_ALIASES, CHOICES_COLUMNS, default=self.default, languages=self.languages,
+                           errors=self.errors)
         for header in ("list_name", "name"):
             if header not in cols.plain and self.choices.rows:
                 self.errors.add("choices", 1, None, f"The choices sheet has no '{header}' column")
                 return
         for number, cells in self.choices.rows:
-            row = _Row("choices", number, cells, cols)
-            self.report_cells(row)
+            row = Row("choices", number, cells, cols)
+            report_cells(row, self.headers(row), self.errors, self.report)
             list_name, name = row.get("list_name"), row.get("name")
             if not list_name:
                 self.errors.add("choices", number, "list_name", "is empty")
@@ -385,17 +249,18 @@ class _Importer:
 
     # -- survey structure ------------------------------------------------------------------------------
 
-    def read_tree(self) -> list[_Row | _Group]:
-        cols = self.survey_cols = self.columns(self.survey, SURVEY_HEADERS, SURVEY_COLUMNS)
+    def read_tree(self) -> list[Row | _Group]:
+        cols = self.survey_cols = read_columns(self.survey, SURVEY_HEADERS, SURVEY_COLUMNS, default=self.default, languages=self.languages,
+                           errors=self.errors)
         missing = [needed for needed in ("type", "name") if needed not in cols.plain]
         for needed in missing:
             self.errors.add("survey", 1, None, f"The survey sheet has no '{needed}' column")
         if missing or self.errors.header_errors("survey") or self.errors.header_errors("choices"):
             self.errors.raise_if_any()  # without usable columns every row would add a misleading error
-        root: list[_Row | _Group] = []
+        root: list[Row | _Group] = []
         stack: list[_Group] = []
         for number, cells in self.survey.rows:
-            row = _Row("survey", number, cells, cols)
+            row = Row("survey", number, cells, cols)
             if yes_no(row.get("disabled")):
                 self.report.add("left_out", "disabled rows are left out", "survey", number, "disabled")
                 continue
@@ -411,7 +276,7 @@ class _Importer:
             if spelling.kind == "metadata":
                 self.report.add("left_out", f"{spelling.name}: {_METADATA_WHY}", "survey", number, "type")
                 continue
-            self.report_cells(row)
+            report_cells(row, self.headers(row), self.errors, self.report)
             target = stack[-1].children if stack else root
             if spelling.kind == "begin" and spelling.argument == "group":
                 group = _Group(row)
@@ -440,14 +305,14 @@ class _Importer:
             self.errors.add("survey", group.row.number, "type", "this begin_group has no end_group")
         return root
 
-    def _type(self, row: _Row) -> TypeSpelling:
+    def _type(self, row: Row) -> TypeSpelling:
         """The row's type; KoBo may put a select's list in a `select_from_list_name` column."""
         spelling = read_type(row.get("type"))
         if spelling.kind in ("select_one", "select_multiple") and not spelling.argument:
             spelling = TypeSpelling(spelling.kind, spelling.name, row.get("select_from_list_name"))
         return spelling
 
-    def _claim_name(self, row: _Row) -> str | None:
+    def _claim_name(self, row: Row) -> str | None:
         name = row.get("name")
         if not name:
             self.errors.add(row.sheet, row.number, "name", "is empty: every question and group needs a name")
@@ -477,9 +342,9 @@ class _Importer:
         self.names[name.lower()] = 0
         return name
 
-    def calculation(self, row: _Row) -> None:
+    def calculation(self, row: Row) -> None:
         name = self._claim_name(row)
-        text = row.get("calculation").translate(_SMART_QUOTES)
+        text = row.get("calculation").translate(SMART_QUOTES)
         self._no_extra(row, ("required", "relevant", "constraint", "parameters", "choice_filter", "default",
                              "prg_dimension", "prg_top_box"), "a calculate row (put conditions inside the calculation "
                                                               "with if())")  # fmt: skip
@@ -504,13 +369,13 @@ class _Importer:
         self.read_choices()
         tree = self.read_tree()
         sections: list[dict[str, Any]] = []
-        loose: list[_Row | _Group] = []
-        pending_notes: list[_Row] = []  # notes before the first section
+        loose: list[Row | _Group] = []
+        pending_notes: list[Row] = []  # notes before the first section
 
         def flush() -> None:
             if not loose:
                 return
-            if all(isinstance(n, _Row) and self._type(n).kind == "note" for n in loose):
+            if all(isinstance(n, Row) and self._type(n).kind == "note" for n in loose):
                 if sections:  # notes between or after groups: shown at the end of the page before them
                     self.section_notes(len(sections) - 1, sections[-1], loose)  # type: ignore[arg-type]
                 else:
@@ -554,7 +419,7 @@ class _Importer:
 
     # -- sections --------------------------------------------------------------------------------------
 
-    def section(self, group: _Group | None, children: list[_Row | _Group], index: int,
+    def section(self, group: _Group | None, children: list[Row | _Group], index: int,
                 lead: int = 0) -> list[dict[str, Any]]:
         """The section(s) of a group, or of a run of rows outside groups. The web form shows one section per
         page and can only show answers from earlier pages, so a section is cut where a text shows an answer
@@ -676,7 +541,7 @@ class _Importer:
                                 "into the group before or after it" if group else "this section has no questions")
         return parts
 
-    def section_notes(self, index: int, section: dict[str, Any], rows: list[_Row]) -> None:
+    def section_notes(self, index: int, section: dict[str, Any], rows: list[Row]) -> None:
         """Notes outside groups after a group: shown at the end of that group's (last) page."""
         for row in rows:
             note = self.note(row, f"sections[{index}].notes[{len(section.get('notes', []))}]")
@@ -696,7 +561,7 @@ class _Importer:
                     self.report.add("ignored", f"the column {column} is not compared by any choice_filter; its cells are "
                                     "not kept", "choices", number, column)
 
-    def _reads(self, row: _Row) -> set[str]:
+    def _reads(self, row: Row) -> set[str]:
         """The names whose answers a row shows or narrows its answers by (its texts' ${...} and choice filter)."""
         names: set[str] = set()
         texts = [*row.text("label").values(), *row.text("hint").values()]
@@ -724,7 +589,7 @@ class _Importer:
             found |= self._calculation_inputs(ref, seen)
         return found
 
-    def note(self, row: _Row, path: str) -> dict[str, Any] | None:
+    def note(self, row: Row, path: str) -> dict[str, Any] | None:
         name = self._claim_name(row) if row.get("name") else self._free_name(f"note_{row.number}")
         self._no_extra(row, ("required", "constraint", "parameters", "default", "choice_filter"), "a note")
         self._appearance(row, set())
@@ -741,12 +606,12 @@ class _Importer:
                 out["show_if"] = show_if
         return out if name else None
 
-    def _no_extra(self, row: _Row, columns: Iterable[str], what: str) -> None:
+    def _no_extra(self, row: Row, columns: Iterable[str], what: str) -> None:
         for column in columns:
             if row.get(column):
                 self.errors.add(row.sheet, row.number, column, f"is not used on {what}; leave it empty")
 
-    def _appearance(self, row: _Row, honoured: set[str]) -> list[str]:
+    def _appearance(self, row: Row, honoured: set[str]) -> list[str]:
         words = row.get("appearance").split()
         for word in words:
             if word.lower() not in honoured:
@@ -754,7 +619,7 @@ class _Importer:
                                 row.number, "appearance")
         return [w.lower() for w in words]
 
-    def _common(self, row: _Row, path: str, kind: str) -> dict[str, Any] | None:
+    def _common(self, row: Row, path: str, kind: str) -> dict[str, Any] | None:
         name = self._claim_name(row)
         label, hint = row.text("label"), row.text("hint")
         if not label:
@@ -781,8 +646,8 @@ class _Importer:
                             "show its result in a note with ${...}")
         return out if name else None
 
-    def _relevant(self, row: _Row) -> str | None:
-        text = row.get("relevant").translate(_SMART_QUOTES)
+    def _relevant(self, row: Row) -> str | None:
+        text = row.get("relevant").translate(SMART_QUOTES)
         try:
             expr = skip_logic.from_xpath(text)
             expr = self._codes_as_text(expr)
@@ -810,7 +675,7 @@ class _Importer:
 
     # -- questions -------------------------------------------------------------------------------------
 
-    def _options(self, row: _Row, list_name: str, path: str, kind: str) -> list[dict[str, Any]]:
+    def _options(self, row: Row, list_name: str, path: str, kind: str) -> list[dict[str, Any]]:
         if not list_name:
             self.errors.add(row.sheet, row.number, "type", "names no choice list: write select_one <list name>")
             return []
@@ -838,7 +703,7 @@ class _Importer:
     def _groups(self, list_name: str) -> dict[str, str]:
         return {code: row.get("prg_group") for row, code in self.lists.get(list_name, []) if row.get("prg_group")}
 
-    def question(self, row: _Row, spelling: TypeSpelling, path: str) -> list[dict[str, Any]]:
+    def question(self, row: Row, spelling: TypeSpelling, path: str) -> list[dict[str, Any]]:
         """The question a row makes (two for `or_other`: the text question that follows 'Other')."""
         kind, arg = spelling.kind, spelling.argument
         appearance_words = row.get("appearance").lower().split()
@@ -909,7 +774,7 @@ class _Importer:
             self._default(row, out)
         return [out, *extra]
 
-    def _default(self, row: _Row, out: dict[str, Any]) -> None:
+    def _default(self, row: Row, out: dict[str, Any]) -> None:
         value = row.get("default")
         if "${" in value or re.search(r"[A-Za-z_-]+\(", value):
             self.errors.add(row.sheet, row.number, "default",
@@ -918,7 +783,7 @@ class _Importer:
             return
         out["default"] = value
 
-    def _or_other(self, row: _Row, out: dict[str, Any]) -> list[dict[str, Any]]:
+    def _or_other(self, row: Row, out: dict[str, Any]) -> list[dict[str, Any]]:
         """select_one list or_other: pyxform adds the answer 'Other' and a text question shown when it is chosen;
         so does this import, and the export writes them out as they are."""
         if row.get("choice_filter"):
@@ -940,48 +805,28 @@ class _Importer:
         return [{"type": "short_text", "id": name, "label": {self.default: "Specify other."},
                  "show_if": f"selected({qid}, 'other')", "max_length": MAX_TEXT}]
 
-    _FILTER_ATOM = re.compile(
-        r"""^\s*(?:
-            (?P<col>[A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*\$\{\s*(?P<q>[A-Za-z_][A-Za-z0-9_.-]*)\s*\}
-          | \$\{\s*(?P<q2>[A-Za-z_][A-Za-z0-9_.-]*)\s*\}\s*=\s*(?P<col2>[A-Za-z_][A-Za-z0-9_.-]*)
-          | selected\(\s*\$\{\s*(?P<q3>[A-Za-z_][A-Za-z0-9_.-]*)\s*\}\s*,\s*(?P<col3>[A-Za-z_][A-Za-z0-9_.-]*)\s*\)
-        )\s*$""",
-        re.X,
-    )
-
-    def _choice_filter(self, row: _Row, out: dict[str, Any], list_name: str) -> None:
+    def _choice_filter(self, row: Row, out: dict[str, Any], list_name: str) -> None:
         """`site = ${site}` (and `${q} = col`, `selected(${q}, col)`, joined by `and`): the answers offered
         depend on earlier answers. Each answer keeps its values in the columns compared."""
-        text = row.get("choice_filter").translate(_SMART_QUOTES)
-        pairs: dict[str, str] = {}
-        for atom in re.split(r"\s+and\s+", text.strip()):
-            atom = atom.strip()
-            while atom.startswith("(") and atom.endswith(")"):
-                atom = atom[1:-1].strip()
-            m = self._FILTER_ATOM.match(atom)
-            if m is None:
-                self.errors.add(row.sheet, row.number, "choice_filter",
-                                f"'{text}' is not a supported choice filter: compare a column of the choices sheet "
-                                "with an earlier answer, e.g. site = ${site} or selected(${problems}, name), joined "
-                                "by 'and'")
-                return
-            column = m.group("col") or m.group("col2") or m.group("col3")
-            question = m.group("q") or m.group("q2") or m.group("q3")
+        pairs = parse_choice_filter(row.get("choice_filter"))
+        if isinstance(pairs, str):
+            self.errors.add(row.sheet, row.number, "choice_filter", pairs)
+            return
+        for column in pairs:
             if column != "name" and column not in (self.choice_cols.own if self.choice_cols else {}):
                 self.errors.add(row.sheet, row.number, "choice_filter",
                                 f"compares '{column}', which is not a column of the choices sheet")
                 return
-            pairs[column] = question
-            self.filter_columns.add(column)
+        self.filter_columns.update(pairs)
         out["choice_filter"] = pairs
         for option, (choice, _) in zip(out["options"], self.lists.get(list_name, [])):
             values = {c: choice.own(c) for c in pairs if c != "name" and choice.own(c)}
             if values:
                 option["filters"] = values
 
-    def _range(self, row: _Row, out: dict[str, Any]) -> dict[str, Any]:
+    def _range(self, row: Row, out: dict[str, Any]) -> dict[str, Any]:
         """range: 0 to 10 in whole steps is the 0-10 scale; any other start, end and step a number in steps."""
-        params = _parameters(row.get("parameters"))
+        params = parse_parameters(row.get("parameters"))
         if params is None:
             self.errors.add(row.sheet, row.number, "parameters",
                             "write the range's parameters like start=1 end=5 step=1 (separated by spaces)")
@@ -1012,11 +857,11 @@ class _Importer:
         return {"type": "number", **number, "integer": whole, "min": _num(start), "max": _num(end),
                 "step": _num(abs(step))}
 
-    def _constraint(self, row: _Row, kind: str, integer: bool = False) -> dict[str, Any]:
-        text = row.get("constraint").translate(_SMART_QUOTES)
+    def _constraint(self, row: Row, kind: str, integer: bool = False) -> dict[str, Any]:
+        text = row.get("constraint").translate(SMART_QUOTES)
         if not text:
             return {}
-        result = _parse_constraint(text, kind, integer)
+        result = parse_constraint(text, kind, integer)
         if isinstance(result, str):
             self.errors.add(row.sheet, row.number, "constraint", result)
             return {}
@@ -1029,7 +874,7 @@ class _Importer:
         if "table-list" in appearance:
             return "table-list"
         if "field-list" in appearance:
-            rows = [c for c in group.children if isinstance(c, _Row)]
+            rows = [c for c in group.children if isinstance(c, Row)]
             if len(rows) == len(group.children) and len(rows) >= 2:
                 kinds = [read_type(r.get("type")).kind for r in rows]
                 looks = [r.get("appearance").lower().split() for r in rows]
@@ -1169,10 +1014,6 @@ def _plain_message(message: str) -> str:
     return message
 
 
-def _snake(text: str) -> str:
-    return "_".join(text.split()).lower()
-
-
 def _float(text: str | None) -> float | None:
     try:
         return float(text) if text is not None else None
@@ -1182,85 +1023,6 @@ def _float(text: str | None) -> float | None:
 
 def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
-
-
-def _parameters(text: str) -> dict[str, str] | None:
-    params: dict[str, str] = {}
-    for part in re.sub(r"\s*=\s*", "=", text).replace(",", " ").replace(";", " ").split():
-        key, sep, value = part.partition("=")
-        if not sep:
-            return None
-        params[key.strip().lower()] = value.strip()
-    return params
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Constraints
-# ---------------------------------------------------------------------------------------------------------
-
-_NUM = r"(-?\d+(?:\.\d+)?)"
-_OP = r"(<=|>=|<|>)"
-_DATE = r"""date\(\s*['"](\d{4}-\d{2}-\d{2})['"]\s*\)"""
-_ATOMS = {
-    "number": (re.compile(r"^\.\s*" + _OP + r"\s*" + _NUM + r"$"), re.compile(r"^" + _NUM + r"\s*" + _OP + r"\s*\.$")),
-    "date": (re.compile(r"^\.\s*" + _OP + r"\s*" + _DATE + r"$"), re.compile(r"^" + _DATE + r"\s*" + _OP + r"\s*\.$")),
-    "text": (re.compile(r"^string-length\(\s*\.\s*\)\s*(<=|<)\s*(\d+)$"),
-             re.compile(r"^(\d+)\s*(>=|>)\s*string-length\(\s*\.\s*\)$")),
-}
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-_CONSTRAINT_HELP = {
-    "number": "for numbers write '. >= 0', '. < 120' (also <= and >) or both joined by 'and'",
-    "date": "for dates write \". >= date('2024-01-01')\", \". < date('2025-01-01')\" or both joined by 'and'",
-    "text": "for text write 'string-length(.) <= 500'",
-}
-
-
-def _parse_constraint(text: str, kind: str, integer: bool = False) -> dict[str, Any] | str:
-    """min/max (and whether they are exclusive) or max_length from a constraint in the supported subset, or an
-    error message. A whole-number question's < and > become the next whole number (. < 5 is . <= 4), a date's
-    the next day, a text's length one less, so only decimals keep a bound that excludes itself."""
-    out: dict[str, Any] = {}
-    for atom in re.split(r"\s+and\s+", text.strip()):
-        atom = atom.strip()
-        while atom.startswith("(") and atom.endswith(")"):
-            atom = atom[1:-1].strip()
-        forward, backward = _ATOMS[kind]
-        m = forward.match(atom)
-        if m:
-            op, value = m.groups()
-        else:
-            m = backward.match(atom)
-            if not m:
-                return f"'{text}' is not a supported constraint: {_CONSTRAINT_HELP[kind]}"
-            value, op = m.groups()
-            op = _FLIP[op]
-        key = "max_length" if kind == "text" else ("min" if op.startswith(">") else "max")
-        if key in out:
-            return f"'{text}' sets {key} twice"
-        strict = op in ("<", ">")
-        if kind == "number":
-            number = float(value)
-            if integer:
-                bound = (math.floor(number) + 1 if strict else math.ceil(number)) if key == "min" else (
-                    math.ceil(number) - 1 if strict else math.floor(number))
-                out[key] = bound
-            else:
-                out[key] = int(value) if "." not in value else number
-                if strict:
-                    out[f"{key}_exclusive"] = True
-        elif kind == "date":
-            try:
-                day = date.fromisoformat(value)
-            except ValueError:
-                return f"'{value}' is not a real date"
-            if strict:
-                day = day + timedelta(days=1) if key == "min" else day - timedelta(days=1)
-            out[key] = day.isoformat()
-        else:
-            out[key] = int(value) - (1 if strict else 0)
-            if out[key] < 1:
-                return f"'{text}' leaves no room for an answer"
-    return out
 
 
 def read_xlsform(data: bytes, *, filename: str | None = None) -> XLSFormImport:
