@@ -58,14 +58,15 @@ def export_xlsform(defn: SurveyDefinition, *, form_id: str = "prg_survey", versi
     choice-filter column), rating grids as table-list groups with rows named ``<grid>_<row>``, ranges as
     `range` with their parameters, text bounds as constraints (none for the product's own limit),
     calculations as calculate rows after the last group, and our `prg_*` columns for dimensions and top box.
-    Languages are written as ``English (en)``, or by the name the author gave one without a known code.
+    Languages are written as ``English (en)``, or ``Klingonese (qaa)`` with the name an author gave one
+    babel does not know.
     Every cell is written as text, so nothing in a label can become a formula.
     """
     import openpyxl
     from openpyxl.styles import Font
 
     langs = list(defn.languages)
-    lang_names = {lang: defn.language_names.get(lang) or language_column_name(lang) for lang in langs}
+    lang_names = {lang: language_column_name(lang, defn.language_names.get(lang)) for lang in langs}
     kinds = {q.id: q for q in defn.questions()}
     survey_headers = (
         ["type", "name"]

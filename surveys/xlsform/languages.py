@@ -19,8 +19,11 @@ def _language_names() -> dict[str, str]:
     return {name.lower(): code for code, name in names.items() if re.fullmatch(r"[a-z]{2,3}", code)}
 
 
-def language_column_name(code: str) -> str:
-    """How a language is written in XLSForm column headers: 'English (en)', 'Polish (pl)'."""
+def language_column_name(code: str, name: str | None = None) -> str:
+    """How a language is written in XLSForm column headers: 'English (en)', 'Polish (pl)'; `name` as its author
+    wrote it for a language babel does not know ('Klingonese (qaa)')."""
+    if name:
+        return f"{name} ({code})"
     from babel import Locale, UnknownLocaleError
 
     try:
@@ -48,7 +51,8 @@ def language_code(text: str) -> str | None:
 
 
 #: ISO 639-2 keeps qaa to qtz for local use: languages babel does not know get one of these codes.
-PRIVATE_CODES = tuple(f"q{a}{b}" for a in "abcdefghijklmnopqrst" for b in "abcdefghijklmnopqrstuvwxyz")[:520]
+PRIVATE_CODES = tuple(f"q{a}{b}" for a in "abcdefghijklmnopqrst" for b in "abcdefghijklmnopqrstuvwxyz")
+_PRIVATE = frozenset(PRIVATE_CODES)
 
 
 class Languages:
@@ -61,11 +65,16 @@ class Languages:
 
     def code(self, written: str) -> str:
         found = language_code(written)
+        m = _LANGUAGE_RE.match(written.strip())
+        if found in _PRIVATE and m:  # 'Klingonese (qaa)', as the export writes such a language back
+            self.names.setdefault(found, m.group("name").strip() or found)
+            self._unknown.setdefault(m.group("name").strip().lower(), found)
+            return found
         if found:
             return found
         key = written.strip().lower()
         if key not in self._unknown:
-            code = PRIVATE_CODES[len(self._unknown) % len(PRIVATE_CODES)]
+            code = next(c for c in PRIVATE_CODES if c not in self.names)
             self._unknown[key] = code
             self.names[code] = written.strip()
         return self._unknown[key]

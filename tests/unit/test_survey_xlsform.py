@@ -287,18 +287,24 @@ def test_every_text_needs_the_default_language():
 
 
 def test_unknown_language_names_are_kept_as_written():
-    imported = read_xlsform(workbook([["type", "name", "label::Klingonese", "label::English (en)"],
+    result = read_xlsform(workbook([["type", "name", "label::Klingonese", "label::English (en)"],
                                       ["text", "q", "nuqneH", "Hello"]], None,
                                      [["form_title", "default_language"], ["A survey", "English (en)"]]))
-    defn = imported.definition
+    defn = result.definition
     assert defn.languages == ["qaa", "en"] and defn.language_names == {"qaa": "Klingonese"}
     assert defn.sections[0].questions[0].label == {"qaa": "nuqneH", "en": "Hello"}
-    assert [str(e) for e in imported.report if e.kind == "changed"] == [
+    assert [str(e) for e in result.report if e.kind == "changed"] == [
         "changed: the language 'Klingonese' is not one the product knows by name: it is kept as written, under the "
         "private code qaa; to let browsers choose it, write its code in the headers, e.g. label::Klingonese (xx)"
     ]
-    header = _sheet(export_xlsform(defn), "survey")[0]
-    assert "label::Klingonese" in header  # written back as the author wrote it
+    exported = export_xlsform(defn)
+    assert "label::Klingonese (qaa)" in _sheet(exported, "survey")[0]  # its name as written, and its code
+    assert import_xlsform(exported) == defn
+    _pyxform(exported)
+    two = imported([["type", "name", "label::Klingonese", "label::Elvish"], ["text", "q", "nuqneH", "Mae govannen"]],
+                   None, [["form_title", "default_language"], ["A survey", "Elvish"]])
+    assert two.definition.default_language == "qaa" and two.definition.language_names == {"qaa": "Elvish",
+                                                                                             "qab": "Klingonese"}
 
 
 def test_a_title_is_needed():
