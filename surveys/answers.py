@@ -53,9 +53,13 @@ from surveys.definition import (
     grid_field,
     validate_definition,
 )
+from surveys.calculations import Calculator
 from surveys.skip_logic import is_answered
 
-__all__ = ["CompiledSurvey", "HiddenAnswers", "clean_text", "validate_response"]
+__all__ = [
+    "CompiledSurvey", "HiddenAnswers", "calculator", "choice_labels", "clean_text", "conditions",
+    "same_page_conditions", "validate_response",
+]  # fmt: skip
 
 HiddenAnswers = Literal["reject", "drop"]
 MAX_UNKNOWN_REPORTED = 20  # a hostile body with 10,000 junk keys gets a short error list
@@ -273,19 +277,27 @@ class _Scale(_Checker):
 
 
 class _Number(_Checker):
-    __slots__ = ("integer", "min", "max", "range_message")
+    __slots__ = ("integer", "min", "max", "min_exclusive", "max_exclusive", "step", "range_message")
 
     def __init__(self, q: NumberQuestion, show: Any, deps: frozenset[str]) -> None:
         super().__init__(q, show, deps)
-        self.integer, self.min, self.max = q.integer, q.min, q.max
+        self.integer, self.min, self.max, self.step = q.integer, q.min, q.max, q.step
+        self.min_exclusive, self.max_exclusive = q.min_exclusive, q.max_exclusive
         self.missing_message = "Enter a whole number" if q.integer else "Enter a number"
         kind = "a whole number" if q.integer else "a number"
-        if q.min is not None and q.max is not None:
+        low = None if q.min is None else (f"more than {_format_number(q.min)}" if q.min_exclusive
+                                          else f"{_format_number(q.min)} or more")
+        high = None if q.max is None else (f"less than {_format_number(q.max)}" if q.max_exclusive
+                                           else f"{_format_number(q.max)} or less")
+        if q.step is not None and q.min is not None and q.max is not None:
+            self.range_message = (f"Enter {kind} from {_format_number(q.min)} to {_format_number(q.max)} in steps of "
+                                  f"{_format_number(q.step)}")
+        elif q.min is not None and q.max is not None and not (q.min_exclusive or q.max_exclusive):
             self.range_message = f"Enter {kind} between {_format_number(q.min)} and {_format_number(q.max)}"
-        elif q.min is not None:
-            self.range_message = f"Enter {kind} that is {_format_number(q.min)} or more"
-        elif q.max is not None:
-            self.range_message = f"Enter {kind} that is {_format_number(q.max)} or less"
+        elif low and high:
+            self.range_message = f"Enter {kind} that is {low} and {high}"
+        elif low or high:
+            self.range_message = f"Enter {kind} that is {low or high}"
         else:
             self.range_message = f"Enter {kind} between -1,000,000,000,000 and 1,000,000,000,000"
 
@@ -300,8 +312,14 @@ class _Number(_Checker):
             if value != int(value):
                 return None, [(self.id, "Enter a whole number, like 12")]
             value = int(value)
-        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+        if (self.min is not None and (value <= self.min if self.min_exclusive else value < self.min)) or (
+            self.max is not None and (value >= self.max if self.max_exclusive else value > self.max)
+        ):
             return None, [(self.id, self.range_message)]
+        if self.step is not None and self.min is not None:
+            steps = (value - self.min) / self.step
+            if abs(steps - round(steps)) > 1e-9:
+                return None, [(self.id, self.range_message)]
         if abs(value) > 1e12:
             return None, [(self.id, self.range_message)]
         return value, []
@@ -370,14 +388,92 @@ _CHECKERS: dict[type, type[_Checker]] = {
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _predicate(
-    section_show: Callable[[Mapping[str, Any]], bool] | None, question_show: Callable[[Mapping[str, Any]], bool] | None
-) -> Callable[[Mapping[str, Any]], bool] | None:
-    if section_show is None:
-        return question_show
-    if question_show is None:
-        return section_show
-    return lambda a: section_show(a) and question_show(a)
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def calculator(definition: SurveyDefinition) -> Calculator:
+    """The survey's calculations, ready to work out from answers."""
+    return Calculator([(c.id, c.calculation) for c in definition.calculations])
+
+
+def choice_labels(definition: SurveyDefinition, lang: str) -> Callable[[str, str], str]:
+    """(question id, answer code) -> the answer's label for a reader of `lang` (the code when unknown)."""
+    labels = {q.id: {o.code: o.label for o in q.options} for q in definition.questions()
+              if isinstance(q, (SingleChoiceQuestion, MultipleChoiceQuestion))}
+    return lambda qid, code: definition.text(labels.get(qid, {}).get(code), lang) or code
+
+
+def _both(first: tuple[Predicate, frozenset[str]] | None,
+          second: tuple[Predicate, frozenset[str]] | None) -> tuple[Predicate, frozenset[str]] | None:
+    if first is None or second is None:
+        return first or second
+    a, b = first[0], second[0]
+    return (lambda answers: a(answers) and b(answers)), first[1] | second[1]
+
+
+def conditions(definition: SurveyDefinition) -> dict[str, tuple[Predicate, frozenset[str]]]:
+    """For every question and note shown only on a condition (its own `show_if`, its section's, or both): a
+    predicate over answers keyed by question id, and the question ids it reads.
+
+    A condition may test a calculation: the predicate works it out from the answers it reads (labels for
+    ``jr:choice-name`` in the survey's default language), and those questions are among the ids read. The
+    validator, the results (`surveys.collation`) and the form share these predicates.
+    """
+    calc = calculator(definition)
+    labels = choice_labels(definition, definition.default_language)
+
+    def condition(text: str) -> tuple[Predicate, frozenset[str]]:
+        expr = skip_logic.parse(text)
+        predicate = skip_logic.compile_expr(expr)
+        names = skip_logic.referenced_names(expr)
+        used = [n for n in names if n in calc]
+        if not used:
+            return predicate, names
+        reads = frozenset(n for n in names if n not in calc).union(*(calc.inputs(n) for n in used))
+        return (lambda answers: predicate(calc.values(answers, labels))), reads
+
+    out: dict[str, tuple[Predicate, frozenset[str]]] = {}
+    for section in definition.sections:
+        section_condition = condition(section.show_if) if section.show_if else None
+        for item in (*section.questions, *section.notes):
+            found = _both(section_condition, condition(item.show_if) if item.show_if else None)
+            if found is not None:
+                out[item.id] = found
+    return out
+
+
+def same_page_conditions(definition: SurveyDefinition) -> frozenset[str]:
+    """Questions and notes whose condition reads an answer given on their own page (directly or through a
+    calculation). Without JavaScript the page cannot react to that answer, so the form always shows them;
+    answers to those that turn out hidden are dropped when the response is checked (``hidden="drop"``)."""
+    found: set[str] = set()
+    found_conditions = conditions(definition)
+    for section in definition.sections:
+        page = {q.id for q in section.questions}
+        for item in (*section.questions, *section.notes):
+            reads = found_conditions.get(item.id, (None, frozenset()))[1]
+            if not page.isdisjoint(reads):
+                found.add(item.id)
+    return frozenset(found)
+
+
+class _OptionFilter:
+    """A choice question's `choice_filter`, compiled: the codes it offers given earlier answers."""
+
+    __slots__ = ("pairs", "options")
+
+    def __init__(self, q: SingleChoiceQuestion | MultipleChoiceQuestion, kinds: Mapping[str, Question]) -> None:
+        self.pairs = [(target, isinstance(kinds.get(target), MultipleChoiceQuestion)) for target in q.choice_filter.values()]
+        columns = list(q.choice_filter)
+        self.options = [(o.code, tuple(o.code if c == "name" else o.filters.get(c, "") for c in columns))
+                        for o in q.options]
+
+    def offered(self, answers: Mapping[str, Any]) -> list[str]:
+        wanted = []
+        for target, multiple in self.pairs:
+            answer = answers.get(target)
+            wanted.append(set(answer or ()) if multiple else {answer if isinstance(answer, str) else ""})
+        return [code for code, values in self.options if all(v in w for v, w in zip(values, wanted))]
 
 
 class CompiledSurvey:
@@ -387,7 +483,7 @@ class CompiledSurvey:
     (pass ``check=False`` only for a definition already validated, e.g. a published version).
     """
 
-    __slots__ = ("definition", "languages", "_checkers", "_by_id")
+    __slots__ = ("definition", "languages", "calculator", "conditions", "_checkers", "_by_id", "_filters")
 
     def __init__(self, definition: SurveyDefinition, *, check: bool = True) -> None:
         if check:
@@ -396,30 +492,44 @@ class CompiledSurvey:
                 raise InvalidInput("The survey definition is not valid.", errors)
         self.definition = definition
         self.languages = frozenset(definition.languages)
+        self.calculator = calculator(definition)
+        self.conditions = conditions(definition)
+        by_id = {q.id: q for q in definition.questions()}
         checkers: list[_Checker] = []
-        for section in definition.sections:
-            section_show = section_deps = None
-            if section.show_if:
-                expr = skip_logic.parse(section.show_if)
-                section_show = skip_logic.compile_expr(expr)
-                section_deps = skip_logic.referenced_names(expr)
-            for q in section.questions:
-                q_show = None
-                deps = section_deps or frozenset()
-                if q.show_if:
-                    expr = skip_logic.parse(q.show_if)
-                    q_show = skip_logic.compile_expr(expr)
-                    deps = deps | skip_logic.referenced_names(expr)
-                checkers.append(_CHECKERS[type(q)](q, _predicate(section_show, q_show), deps))  # type: ignore[arg-type]
+        self._filters: dict[str, tuple[_OptionFilter, frozenset[str]]] = {}
+        for q in definition.questions():
+            show, deps = self.conditions.get(q.id, (None, frozenset()))
+            checkers.append(_CHECKERS[type(q)](q, show, deps))  # type: ignore[arg-type]
+            if isinstance(q, (SingleChoiceQuestion, MultipleChoiceQuestion)) and q.choice_filter:
+                self._filters[q.id] = (_OptionFilter(q, by_id), frozenset(q.choice_filter.values()))
         self._checkers = tuple(checkers)
         self._by_id = {c.id: c for c in checkers}
+
+    def offered(self, question_id: str, answers: Mapping[str, Any]) -> list[str] | None:
+        """The answer codes a choice question offers given (cleaned) earlier answers; None: all of them."""
+        found = self._filters.get(question_id)
+        return found[0].offered(answers) if found else None
+
+    def cleaned(self, answers: Mapping[str, Any], lang: str) -> dict[str, Any]:
+        """Each answer that is valid on its own, cleaned (others left out): what a page shows back."""
+        out: dict[str, Any] = {}
+        for c in self._checkers:
+            raw = answers.get(c.id)
+            if raw is None or raw == "":
+                continue
+            value, errs = c.clean(raw, lang)
+            if value is not None and not errs:
+                out[c.id] = value
+        return out
 
     @property
     def question_ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self._checkers)
 
-    def shown(self, answers: Mapping[str, Any]) -> list[str]:
-        """Ids of the questions shown given (cleaned) answers so far: what a form renders next."""
+    def shown(self, answers: Mapping[str, Any], lang: str | None = None) -> list[str]:
+        """Ids of the questions shown given the answers so far (cleaned first, so a form's raw "3" counts as
+        the number 3): what a form renders next."""
+        answers = self.cleaned(answers, lang or self.definition.default_language)
         shown: list[str] = []
         visible: dict[str, Any] = {}
         for c in self._checkers:
@@ -468,6 +578,15 @@ class CompiledSurvey:
                     problems.extend(missing)
                     failed.add(c.id)
                     continue
+            if value is not None and c.id in self._filters:
+                option_filter, reads = self._filters[c.id]
+                if failed.isdisjoint(reads):
+                    offered = option_filter.offered(cleaned)
+                    if any(code not in offered for code in (value if isinstance(value, list) else [value])):
+                        problems.append((c.id, "Select only answers that are given" if isinstance(value, list)
+                                         else "Select one of the answers given"))
+                        failed.add(c.id)
+                        continue
             if value is not None:
                 cleaned[c.id] = value
         if problems:

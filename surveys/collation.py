@@ -36,7 +36,7 @@ from scipy.stats import t as student_t
 
 from prg.errors import ErrorDetail, InvalidInput
 from prg.stats import wilson_intervals
-from surveys import skip_logic
+from surveys.answers import conditions
 from surveys.definition import (
     DateQuestion,
     LongTextQuestion,
@@ -234,30 +234,6 @@ def _hashable(v: Any) -> Any:
     if isinstance(v, dict):
         return tuple(sorted(v.items()))
     return v
-
-
-def _visibility(definition: SurveyDefinition) -> dict[str, tuple[Callable[[Mapping[str, Any]], bool], frozenset[str]]]:
-    """For each question with skip logic (its own or its section's): (predicate, names it reads)."""
-    out: dict[str, tuple[Callable[[Mapping[str, Any]], bool], frozenset[str]]] = {}
-    for section in definition.sections:
-        s_pred = s_deps = None
-        if section.show_if:
-            expr = skip_logic.parse(section.show_if)
-            s_pred, s_deps = skip_logic.compile_expr(expr), skip_logic.referenced_names(expr)
-        for q in section.questions:
-            preds = [p for p in (s_pred,) if p is not None]
-            deps = set(s_deps or ())
-            if q.show_if:
-                expr = skip_logic.parse(q.show_if)
-                preds.append(skip_logic.compile_expr(expr))
-                deps |= skip_logic.referenced_names(expr)
-            if preds:
-                if len(preds) == 1:
-                    out[q.id] = (preds[0], frozenset(deps))
-                else:
-                    a, b = preds
-                    out[q.id] = ((lambda ans, a=a, b=b: a(ans) and b(ans)), frozenset(deps))
-    return out
 
 
 def _shown(frame: pd.DataFrame, pred: Callable[[Mapping[str, Any]], bool], deps: frozenset[str],
@@ -555,7 +531,7 @@ def collate(
     n = len(frame)
     w = _check_weights(weights, n)
     ctx = _Context(w, publish, threshold, star_below)
-    visibility = _visibility(definition)
+    visibility = conditions(definition)
     out: dict[str, Any] = {"respondents": n, "weighted": w is not None, "publish": publish}
     if publish:
         out.update(threshold=threshold, star_below=star_below)
@@ -605,7 +581,7 @@ def crosstab(
     frame = _frame(answers, list(by_id))
     n = len(frame)
     w = _check_weights(weights, n)
-    visibility = _visibility(definition)
+    visibility = conditions(definition)
     shown = _shown(frame, *visibility[q.id], _containers(definition)) if q.id in visibility else np.ones(n, dtype=bool)
     group_codes = [o.code for o in by_q.options]
     gidx = category_codes(frame[by_question_id].to_numpy(dtype=object), group_codes)

@@ -64,8 +64,9 @@ class SurveyController(Controller):
         self, request: Request, practice: CurrentPractice,
         data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         access: FromQuery[schemas.Access] = "open", anonymous: FromQuery[bool] = True,
-    ) -> schemas.SurveyOut:
-        """Create a draft survey from an XLSForm workbook (multipart field `file`; subset in surveys/xlsform)."""
+    ) -> schemas.XLSFormImportOut:
+        """Create a draft survey from an XLSForm workbook (multipart field `file`; subset in docs/surveys.md),
+        with `import_report`: what the import did not carry over (ignored, left out or changed)."""
         content, filename = await read_upload(data.file)
         return await services.create_from_xlsform(practice, content, filename, access, anonymous, request.auth)
 
@@ -128,7 +129,7 @@ class SurveyController(Controller):
     async def results(
         self, practice: CurrentPractice, survey_id: RecordId,
         weight: FromQuery[bool] = False, publish: FromQuery[bool] = False,
-        by: Annotated[str | None, QueryParameter(pattern=r"^[a-z][a-z0-9_]{0,63}$")] = None,
+        by: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")] = None,
         mode: FromQuery[schemas.Mode | None] = None,
         language: Annotated[str | None, QueryParameter(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] = None,
         date_from: FromQuery[date | None] = None, date_to: FromQuery[date | None] = None,

@@ -16,7 +16,7 @@ returns every problem with a field path such as ``sections[1].questions[3].optio
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -26,15 +26,19 @@ from msgspec import Meta
 from prg.errors import ErrorDetail, InvalidInput
 from prg.population.dimensions import ETHNIC_CATEGORIES, HIGH_LEVEL_GROUPS, NOT_RECORDED, NOT_STATED, SEXES
 from surveys import skip_logic
+from surveys.calculations import CalculationError, parse_calculation
+from surveys.calculations import references as calculation_references
 from surveys.skip_logic import Answered, Compare, Selected, SkipLogicError
 
 __all__ = [
     "DIMENSIONS",
+    "Calculation",
     "DateQuestion",
     "Dimension",
     "GridRow",
     "LongTextQuestion",
     "MultipleChoiceQuestion",
+    "Note",
     "NumberQuestion",
     "Option",
     "Question",
@@ -47,9 +51,12 @@ __all__ = [
     "SurveyDefinition",
     "Text",
     "check_expression",
+    "default_problem",
     "dump_definition",
+    "fill_pipes",
     "grid_field",
     "load_definition",
+    "piped_names",
     "text_for",
     "validate_definition",
 ]
@@ -65,11 +72,22 @@ MAX_QUESTIONS = 300  # in the whole survey
 MAX_OPTIONS = 100
 MAX_GRID_ROWS = 50
 MAX_NUMBER = 10**12  # bound on number limits: far past any count or measurement a patient would give
-MAX_SHORT_TEXT = 1000
-MAX_LONG_TEXT = 10_000
+MAX_NOTES_PER_SECTION = 100
+MAX_CALCULATIONS = 100
+# Free text: the most a text question may allow, and what a question whose author set no limit allows (an
+# XLSForm `text` without a string-length constraint). The server's request size limit bounds a whole form.
+MAX_TEXT = 10_000
+MAX_SHORT_TEXT = MAX_TEXT
+MAX_LONG_TEXT = MAX_TEXT
 
-NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+# XLSForm names (XML element names): letters, digits, _, . and -, starting with a letter or _.
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
 NAME_RE = re.compile(NAME_PATTERN)
+#: Names XLSForm keeps for itself (ODK stores the form's metadata under `meta`).
+RESERVED_NAMES = frozenset({"meta"})
+#: Columns of an XLSForm choices sheet that cannot also be choice-filter columns.
+RESERVED_CHOICE_COLUMNS = frozenset({"list_name", "list name", "name", "label", "media", "image", "audio", "video",
+                                     "big-image", "prg_group"})
 # Any printable text: no control characters but the newline (tabs included: they break layouts and XLSX).
 _PRINTABLE = r"^[^\x00-\x09\x0b-\x1f\x7f]*$"
 
@@ -87,17 +105,50 @@ Name = Annotated[
     Meta(
         pattern=NAME_PATTERN,
         max_length=64,
-        description="A stable identifier: lower-case letters, digits and _, starting with a letter.",
+        description="A stable identifier, as XLSForm names are: letters, digits, _, . and -, starting with a "
+        "letter or _. Ids of one survey differ in more than capitals.",
         examples=["overall_experience"],
     ),
 ]
 OptionCode = Annotated[
     str,
     Meta(
-        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$",
+        pattern=r"^\w[\w.-]{0,63}$",
         max_length=64,
-        description="The stable code stored for an answer; labels may change, codes never do.",
+        description="The stable code stored for an answer (letters of any alphabet, digits, _, . and -; no "
+        "spaces); labels may change, codes never do.",
         examples=["very_good", "1"],
+    ),
+]
+ChoiceColumn = Annotated[
+    str,
+    Meta(
+        pattern=NAME_PATTERN,
+        max_length=64,
+        description="A choices-sheet column that a choice filter compares (e.g. 'site'), or 'name' for the "
+        "answer's own code.",
+        examples=["site"],
+    ),
+]
+FilterValue = Annotated[str, Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+DefaultAnswer = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=MAX_TEXT,
+        pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$",
+        description="The answer filled in before the patient answers, written as XLSForm writes it: an answer "
+        "code, codes separated by spaces (multiple choice), a number, YYYY-MM-DD or text.",
+        examples=["yes", "3", "2024-01-31"],
+    ),
+]
+CalculationText = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=1000,
+        description="An XLSForm calculation in the supported subset (see surveys.calculations), e.g. "
+        "\"${weight} div (${height} * ${height})\" or \"if(${age} >= 65, 'older', 'younger')\".",
     ),
 ]
 DimensionName = Annotated[
@@ -180,10 +231,12 @@ class _Struct(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defa
 
 
 class Option(_Struct):
-    """One answer of a choice question or of a grid's shared scale."""
+    """One answer of a choice question or of a grid's shared scale. `filters` holds the answer's values in the
+    choices-sheet columns its question's `choice_filter` compares (e.g. {"site": "north"})."""
 
     code: OptionCode
     label: OptionText
+    filters: Annotated[dict[ChoiceColumn, FilterValue], Meta(max_length=10)] = {}
 
 
 class GridRow(_Struct):
@@ -207,16 +260,29 @@ class Dimension(_Struct):
 
 
 class QuestionBase(_Struct, tag_field="type"):
-    """Fields every question has. `required` applies only while the question is shown."""
+    """Fields every question has. `required` applies only while the question is shown; `default` is the
+    answer the form fills in before the patient answers (they may change or clear it). Labels, help and
+    answer labels may show earlier answers with ``${question_id}`` (see `piped_names`)."""
 
     id: Name
     label: Text
     help: HelpText | None = None
     required: bool = False
     show_if: ShowIf | None = None
+    default: DefaultAnswer | None = None
 
 
 Options = Annotated[list[Option], Meta(min_length=1, max_length=MAX_OPTIONS)]
+ChoiceFilter = Annotated[
+    dict[ChoiceColumn, Name],
+    Meta(
+        max_length=10,
+        description="Cascading choices: {column: question id}. An answer is offered only when, for every pair, "
+        "its value in that column (its code for 'name') is the earlier single-choice answer, or is among the "
+        "earlier multiple-choice answers. The questions named must be in earlier sections.",
+        examples=[{"site": "site"}],
+    ),
+]
 TopBox = Annotated[
     list[OptionCode],
     Meta(
@@ -232,12 +298,14 @@ class SingleChoiceQuestion(QuestionBase, tag="single_choice", kw_only=True):
     options: Annotated[list[Option], Meta(min_length=2, max_length=MAX_OPTIONS)]
     top_box: TopBox = []
     dimension: Dimension | None = None
+    choice_filter: ChoiceFilter = {}
 
 
 class MultipleChoiceQuestion(QuestionBase, tag="multiple_choice", kw_only=True):
     """Pick any number of options (at least one when required); answered as a list of distinct codes."""
 
     options: Options
+    choice_filter: ChoiceFilter = {}
 
 
 class RatingGridQuestion(QuestionBase, tag="rating_grid", kw_only=True):
@@ -253,14 +321,21 @@ class ScaleQuestion(QuestionBase, tag="scale_0_10", kw_only=True):
 
 
 Bound = Annotated[int, Meta(ge=-MAX_NUMBER, le=MAX_NUMBER)] | Annotated[float, Meta(ge=float(-MAX_NUMBER), le=float(MAX_NUMBER))]
+Step = Annotated[int, Meta(gt=0, le=MAX_NUMBER)] | Annotated[float, Meta(gt=0.0, le=float(MAX_NUMBER))]
 
 
 class NumberQuestion(QuestionBase, tag="number", kw_only=True):
-    """A number within optional inclusive bounds; whole numbers only when `integer`."""
+    """A number within optional bounds (inclusive, or exclusive with `min_exclusive` / `max_exclusive`);
+    whole numbers only when `integer`. With `step` it is a range (an XLSForm `range`): min, max and step
+    are all given, and an answer is min plus a whole number of steps; the form shows a row of choices when
+    there are at most 21 values."""
 
     integer: bool = True
     min: Bound | None = None
     max: Bound | None = None
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+    step: Step | None = None
 
 
 class DateQuestion(QuestionBase, tag="date", kw_only=True):
@@ -295,6 +370,26 @@ Question = (
 CHOICE_TYPES = (SingleChoiceQuestion, MultipleChoiceQuestion, RatingGridQuestion)
 
 
+class Note(_Struct, kw_only=True):
+    """Text shown among a section's questions (an XLSForm `note`): just before the question `before`, or
+    after the last question when `before` is not given. It may show earlier answers (``${id}``) and have
+    its own `show_if`. Notes are never answered."""
+
+    id: Name
+    label: HelpText
+    help: HelpText | None = None
+    show_if: ShowIf | None = None
+    before: Name | None = None
+
+
+class Calculation(_Struct, kw_only=True):
+    """A value worked out from answers (an XLSForm `calculate`), for skip logic (``bmi >= 30``) and for
+    text (``${bmi}``). Never asked and never stored: it is worked out again wherever it is needed."""
+
+    id: Name
+    calculation: CalculationText
+
+
 class Section(_Struct, kw_only=True):
     """A page of the form. Hidden as a whole while its `show_if` is false."""
 
@@ -303,17 +398,25 @@ class Section(_Struct, kw_only=True):
     intro: HelpText | None = None
     show_if: ShowIf | None = None
     questions: Annotated[list[Question], Meta(min_length=1, max_length=MAX_QUESTIONS_PER_SECTION)]
+    notes: Annotated[list[Note], Meta(max_length=MAX_NOTES_PER_SECTION)] = []
+
+
+LanguageName = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class SurveyDefinition(_Struct, kw_only=True):
-    """A whole survey. `languages` lists every language its texts may use; `default_language` is in it."""
+    """A whole survey. `languages` lists every language its texts may use; `default_language` is in it.
+    `language_names` keeps a language's name as its author wrote it where the code alone does not say it
+    (a language babel does not know gets a private-use code, 'qaa' to 'qtz', and its name here)."""
 
     title: TitleText
     default_language: LanguageCode = "en"
     languages: Annotated[list[LanguageCode], Meta(min_length=1, max_length=MAX_LANGUAGES)] = msgspec.field(
         default_factory=lambda: ["en"]
     )
+    language_names: Annotated[dict[LanguageCode, LanguageName], Meta(max_length=MAX_LANGUAGES)] = {}
     sections: Annotated[list[Section], Meta(min_length=1, max_length=MAX_SECTIONS)]
+    calculations: Annotated[list[Calculation], Meta(max_length=MAX_CALCULATIONS)] = []
 
     def questions(self) -> Iterator[Question]:
         """Every question in reading order."""
@@ -323,6 +426,29 @@ class SurveyDefinition(_Struct, kw_only=True):
     def text(self, text: Mapping[str, str] | None, lang: str) -> str:
         """`text_for` with this survey's default language."""
         return text_for(text, lang, self.default_language)
+
+
+_PIPE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
+_PIPE_START = re.compile(r"\$\{")
+
+
+def piped_names(text: str) -> list[str]:
+    """The names a text shows with ``${name}`` (an earlier answer or a calculation), in order; ValueError for
+    a ``${`` that does not make a reference."""
+    names: list[str] = []
+    for start in _PIPE_START.finditer(text):
+        m = _PIPE.match(text, start.start())
+        if m is None:
+            shown = text[start.start() : start.start() + 20]
+            raise ValueError(f"'{shown}' is not a reference to an answer: write ${{question_id}}")
+        if m.group(1) not in names:
+            names.append(m.group(1))
+    return names
+
+
+def fill_pipes(text: str, values: Callable[[str], str]) -> str:
+    """The text with each ``${name}`` replaced by `values(name)`."""
+    return _PIPE.sub(lambda m: values(m.group(1)), text) if "${" in text else text
 
 
 def grid_field(question_id: str, row_id: str) -> str:
@@ -392,11 +518,15 @@ class _Checker:
         self.default = defn.default_language
         self.languages = set(defn.languages)
         self.all_ids = {q.id for q in defn.questions()}
+        self.questions = {q.id: q for q in defn.questions()}
+        self.section_of = {q.id: index for index, s in enumerate(defn.sections) for q in s.questions}
+        self.calculation_inputs: dict[str, frozenset[str]] = {}  # calculation id -> question ids it reads
 
     def error(self, field: str, message: str) -> None:
         self.errors.append(ErrorDetail(message, field=field))
 
-    def text(self, field: str, text: Mapping[str, str] | None) -> None:
+    def text(self, field: str, text: Mapping[str, str] | None, section: int | None = None) -> None:
+        """Languages of a text, and its ``${...}`` (`section`: where the text is shown; None: no answers yet)."""
         if text is None:
             return
         if self.default not in text:
@@ -404,6 +534,37 @@ class _Checker:
         extra = [lang for lang in text if lang not in self.languages]
         if extra:
             self.error(field, f"has text in {', '.join(map(repr, extra))}, which is not one of the survey's languages")
+        names: list[str] = []
+        for value in text.values():
+            try:
+                names += [n for n in piped_names(value) if n not in names]
+            except ValueError as exc:
+                self.error(field, str(exc))
+                return
+        for name in names:
+            problem = self.piped(name, section)
+            if problem:
+                self.error(field, problem)
+
+    def piped(self, name: str, section: int | None) -> str | None:
+        """What is wrong with showing `name`'s answer (or result) in a text on page `section`."""
+        if section is None:
+            return f"shows ${{{name}}}, but nothing is answered yet where this text is shown"
+        if name in self.calculation_inputs:
+            late = [q for q in self.calculation_inputs[name] if self.section_of[q] >= section]
+            if late:
+                return (f"shows ${{{name}}}, a calculation that uses '{late[0]}', which is answered on this page or "
+                        "a later one; text can only show answers from earlier pages (sections)")
+            return None
+        question = self.questions.get(name)
+        if question is None:
+            return f"shows ${{{name}}}, which is not a question or calculation of this survey"
+        if isinstance(question, RatingGridQuestion):
+            return f"shows ${{{name}}}, a rating grid: text can show single answers only"
+        if self.section_of[name] >= section:
+            return (f"shows ${{{name}}}, which is answered on this page or a later one; text can only show answers "
+                    "from earlier pages (sections): move the question to an earlier section")
+        return None
 
     def run(self) -> list[ErrorDetail]:
         defn = self.defn
@@ -411,53 +572,145 @@ class _Checker:
             self.error("languages", "lists a language twice")
         if defn.default_language not in defn.languages:
             self.error("default_language", f"'{defn.default_language}' is not one of the survey's languages")
+        for code in defn.language_names:
+            if code not in self.languages:
+                self.error("language_names", f"names '{code}', which is not one of the survey's languages")
         self.text("title", defn.title)
         total = sum(len(s.questions) for s in defn.sections)
         if total > MAX_QUESTIONS:
             self.error("sections", f"hold {total} questions; a survey may have at most {MAX_QUESTIONS}")
-
-        # Ids: sections and questions share one namespace (as XLSForm names do); a grid row's
-        # XLSForm name `<grid>_<row>` must not collide with them either.
-        seen: dict[str, str] = {}
-        for s_index, section in enumerate(defn.sections):
-            path = f"sections[{s_index}]"
-            self._claim(seen, section.id, f"{path}.id")
-            for q_index, question in enumerate(section.questions):
-                self._claim(seen, question.id, f"{path}.questions[{q_index}].id")
-        for s_index, section in enumerate(defn.sections):
-            for q_index, question in enumerate(section.questions):
-                if isinstance(question, RatingGridQuestion):
-                    for r_index, row in enumerate(question.rows):
-                        combined = f"{question.id}_{row.id}"
-                        if combined in seen:
-                            self.error(
-                                f"sections[{s_index}].questions[{q_index}].rows[{r_index}].id",
-                                f"makes the spreadsheet name '{combined}', which is already the id of "
-                                f"{seen[combined]}; rename the row or that item",
-                            )
+        self.ids()
+        self.calculations()
 
         earlier: dict[str, Question] = {}
         dimensions: dict[str, str] = {}
         for s_index, section in enumerate(defn.sections):
             path = f"sections[{s_index}]"
-            self.text(f"{path}.title", section.title)
-            self.text(f"{path}.intro", section.intro)
+            self.text(f"{path}.title", section.title, s_index)
+            self.text(f"{path}.intro", section.intro, s_index)
             if section.show_if is not None:
                 self.show_if(f"{path}.show_if", section.show_if, earlier, section.id)
+            notes = self.notes_by_anchor(path, section)
             for q_index, question in enumerate(section.questions):
-                self.question(f"{path}.questions[{q_index}]", question, earlier, dimensions)
+                for n_index, note in notes.get(question.id, []):
+                    self.note(f"{path}.notes[{n_index}]", note, earlier, s_index)
+                self.question(f"{path}.questions[{q_index}]", question, earlier, dimensions, s_index)
                 earlier[question.id] = question
+            for n_index, note in notes.get(None, []):
+                self.note(f"{path}.notes[{n_index}]", note, earlier, s_index)
         return self.errors
 
-    def _claim(self, seen: dict[str, str], ident: str, field: str) -> None:
+    def ids(self) -> None:
+        """Sections, questions, notes and calculations share one namespace (as XLSForm names do), in which
+        names differ in more than capitals; a grid row's XLSForm name `<grid>_<row>` and a date question's
+        form fields `<id>-day`, `-month`, `-year` must not collide with them either."""
+        seen: dict[str, str] = {}
+        lower: dict[str, str] = {}
+        claims: list[tuple[str, str]] = []
+        for s_index, section in enumerate(self.defn.sections):
+            path = f"sections[{s_index}]"
+            claims.append((section.id, f"{path}.id"))
+            claims += [(q.id, f"{path}.questions[{q_index}].id") for q_index, q in enumerate(section.questions)]
+            claims += [(n.id, f"{path}.notes[{n_index}].id") for n_index, n in enumerate(section.notes)]
+        claims += [(c.id, f"calculations[{c_index}].id") for c_index, c in enumerate(self.defn.calculations)]
+        for ident, field in claims:
+            self._claim(seen, lower, ident, field)
+        for s_index, section in enumerate(self.defn.sections):
+            for q_index, question in enumerate(section.questions):
+                path = f"sections[{s_index}].questions[{q_index}]"
+                if isinstance(question, RatingGridQuestion):
+                    for r_index, row in enumerate(question.rows):
+                        combined = f"{question.id}_{row.id}"
+                        if combined.lower() in lower:
+                            self.error(
+                                f"{path}.rows[{r_index}].id",
+                                f"makes the spreadsheet name '{combined}', which is already the id of "
+                                f"{lower[combined.lower()]}; rename the row or that item",
+                            )
+                elif isinstance(question, DateQuestion):
+                    for part in ("day", "month", "year"):
+                        clash = lower.get(f"{question.id}-{part}".lower())
+                        if clash:
+                            self.error(f"{path}.id", f"its form field '{question.id}-{part}' is already the id of "
+                                                     f"{clash}; rename one of them")
+
+    def _claim(self, seen: dict[str, str], lower: dict[str, str], ident: str, field: str) -> None:
+        where = field.removesuffix(".id")
         if ident in seen:
             self.error(field, f"'{ident}' is already used by {seen[ident]}")
+        elif ident.lower() in lower:
+            self.error(field, f"'{ident}' differs from the id of {lower[ident.lower()]} only in capitals; ids must "
+                              "differ in more than that (exports and spreadsheets ignore case)")
+        elif ident in RESERVED_NAMES:
+            self.error(field, f"'{ident}' is a name XLSForm keeps for itself; choose another")
         else:
-            seen[ident] = field.removesuffix(".id")
+            seen[ident] = where
+            lower[ident.lower()] = where
 
-    def question(self, path: str, q: Question, earlier: dict[str, Question], dimensions: dict[str, str]) -> None:
-        self.text(f"{path}.label", q.label)
-        self.text(f"{path}.help", q.help)
+    def calculations(self) -> None:
+        """Each calculation parses, reads only questions and other calculations, and does not depend on itself;
+        records the questions each one reads (directly or through other calculations)."""
+        direct: dict[str, set[str]] = {}
+        ids = {c.id for c in self.defn.calculations}
+        for c_index, calc in enumerate(self.defn.calculations):
+            field = f"calculations[{c_index}].calculation"
+            try:
+                names = calculation_references(parse_calculation(calc.calculation))
+            except CalculationError as exc:
+                self.error(field, f"cannot be read: {exc}")
+                names = set()
+            for name in sorted(names):
+                if name not in ids and name not in self.questions:
+                    self.error(field, f"refers to '{name}', which is not a question or calculation of this survey")
+                elif isinstance(self.questions.get(name), RatingGridQuestion):
+                    self.error(field, f"refers to '{name}', a rating grid: a calculation can read single answers only")
+            direct[calc.id] = {n for n in names if n in ids or n in self.questions}
+
+        def inputs(cid: str, path: tuple[str, ...]) -> frozenset[str]:
+            found: set[str] = set()
+            for name in direct[cid]:
+                if name in path:
+                    raise _Cycle(path[path.index(name):] + (name,))
+                found |= inputs(name, path + (name,)) if name in direct else {name}
+            return frozenset(found)
+
+        for c_index, calc in enumerate(self.defn.calculations):
+            try:
+                self.calculation_inputs[calc.id] = inputs(calc.id, (calc.id,))
+            except _Cycle as cycle:
+                self.error(f"calculations[{c_index}].calculation", "depends on itself: " + " -> ".join(cycle.path))
+                self.calculation_inputs[calc.id] = frozenset()
+
+    def notes_by_anchor(self, path: str, section: Section) -> dict[str | None, list[tuple[int, Note]]]:
+        positions = {q.id: index for index, q in enumerate(section.questions)}
+        out: dict[str | None, list[tuple[int, Note]]] = {}
+        last = 0
+        for n_index, note in enumerate(section.notes):
+            if note.before is not None and note.before not in positions:
+                self.error(f"{path}.notes[{n_index}].before", f"'{note.before}' is not a question of this section")
+                continue
+            position = positions.get(note.before, len(positions))  # type: ignore[arg-type]
+            if position < last:
+                self.error(f"{path}.notes[{n_index}]", "notes must be listed in the order they are shown")
+            last = max(last, position)
+            out.setdefault(note.before, []).append((n_index, note))
+        first = out.get(section.questions[0].id) if section.questions else None
+        if first and first[0][1].show_if is None:
+            # Written to XLSForm, it would read back as the section's introduction: one way to say one thing.
+            self.error(f"{path}.notes[{first[0][0]}]", "a note shown unconditionally before the section's first "
+                                                        "question is its introduction: put the text in intro")
+        return out
+
+    def note(self, path: str, note: Note, earlier: dict[str, Question], section: int) -> None:
+        self.text(f"{path}.label", note.label, section)
+        self.text(f"{path}.help", note.help, section)
+        if note.show_if is not None:
+            self.show_if(f"{path}.show_if", note.show_if, earlier, note.id)
+
+    def question(self, path: str, q: Question, earlier: dict[str, Question], dimensions: dict[str, str],
+                 section: int) -> None:
+        self.text(f"{path}.label", q.label, section)
+        self.text(f"{path}.help", q.help, section)
         if q.show_if is not None:
             self.show_if(f"{path}.show_if", q.show_if, earlier, q.id)
         if isinstance(q, CHOICE_TYPES):
@@ -466,7 +719,7 @@ class _Checker:
                 if option.code in codes:
                     self.error(f"{path}.options[{o_index}].code", f"'{option.code}' is used by another answer")
                 codes.add(option.code)
-                self.text(f"{path}.options[{o_index}].label", option.label)
+                self.text(f"{path}.options[{o_index}].label", option.label, section)
             if isinstance(q, (SingleChoiceQuestion, RatingGridQuestion)):
                 unknown = [c for c in q.top_box if c not in codes]
                 if unknown:
@@ -479,19 +732,60 @@ class _Checker:
                     if row.id in rows:
                         self.error(f"{path}.rows[{r_index}].id", f"'{row.id}' is used by another row")
                     rows.add(row.id)
-                    self.text(f"{path}.rows[{r_index}].label", row.label)
+                    self.text(f"{path}.rows[{r_index}].label", row.label, section)
+            else:
+                self.choice_filter(path, q, section)
             if isinstance(q, SingleChoiceQuestion) and q.dimension is not None:
                 self.dimension(f"{path}.dimension", q.dimension, codes, dimensions)
         elif isinstance(q, NumberQuestion):
-            if q.min is not None and q.max is not None and q.min > q.max:
-                self.error(f"{path}.min", "is more than max")
-            if q.integer:
-                for name, bound in (("min", q.min), ("max", q.max)):
-                    if bound is not None and bound != int(bound):
-                        self.error(f"{path}.{name}", "must be a whole number for a whole-number question")
+            self.number(path, q)
         elif isinstance(q, DateQuestion):
             if q.min is not None and q.max is not None and q.min > q.max:
                 self.error(f"{path}.min", "is after max")
+        if q.default is not None:
+            problem = default_problem(q)
+            if problem:
+                self.error(f"{path}.default", problem)
+
+    def number(self, path: str, q: NumberQuestion) -> None:
+        if q.min is not None and q.max is not None and q.min > q.max:
+            self.error(f"{path}.min", "is more than max")
+        elif q.min is not None and q.max is not None and q.min == q.max and (q.min_exclusive or q.max_exclusive):
+            self.error(f"{path}.min", "leaves no number between min and max")
+        if q.integer:
+            for name, bound in (("min", q.min), ("max", q.max), ("step", q.step)):
+                if bound is not None and bound != int(bound):
+                    self.error(f"{path}.{name}", "must be a whole number for a whole-number question")
+        for name, flag, bound in (("min_exclusive", q.min_exclusive, q.min), ("max_exclusive", q.max_exclusive, q.max)):
+            if flag and bound is None:
+                self.error(f"{path}.{name}", f"needs {name[:3]}")
+        if q.step is not None:
+            if q.min is None or q.max is None:
+                self.error(f"{path}.step", "needs both min and max (a range runs from min to max in steps)")
+            elif q.min_exclusive or q.max_exclusive:
+                self.error(f"{path}.step", "a range includes its ends: min_exclusive and max_exclusive must be false")
+            elif q.step > q.max - q.min and q.max > q.min:
+                self.error(f"{path}.step", "is larger than the range from min to max")
+
+    def choice_filter(self, path: str, q: SingleChoiceQuestion | MultipleChoiceQuestion, section: int) -> None:
+        for column, target in q.choice_filter.items():
+            field = f"{path}.choice_filter"
+            if column != "name" and column.lower() in RESERVED_CHOICE_COLUMNS:
+                self.error(field, f"'{column}' is a column XLSForm reads for itself; name the filter column otherwise")
+            source = self.questions.get(target)
+            if source is None:
+                self.error(field, f"filters by '{target}', which is not a question of this survey")
+            elif not isinstance(source, (SingleChoiceQuestion, MultipleChoiceQuestion)):
+                self.error(field, f"filters by '{target}', which is not a choice question")
+            elif self.section_of[target] >= section:
+                self.error(field, f"filters by '{target}', which is answered on this page or a later one; the answers "
+                                  "offered can only depend on earlier pages (sections)")
+        for o_index, option in enumerate(q.options):
+            unused = [c for c in option.filters if c not in q.choice_filter or c == "name"]
+            if unused:
+                self.error(f"{path}.options[{o_index}].filters",
+                           f"has a value for {', '.join(map(repr, unused))}, which the question's choice_filter does "
+                           "not compare")
 
     def dimension(self, path: str, dim: Dimension, codes: set[str], seen: dict[str, str]) -> None:
         if dim.name in seen:
@@ -523,17 +817,34 @@ class _Checker:
         except SkipLogicError as exc:
             self.error(field, f"cannot be read: {exc}")
             return
-        for message in check_expression(expr, earlier, own_id, self.all_ids):
+        for message in check_expression(expr, earlier, own_id, self.all_ids, self.calculation_inputs):
             self.error(field, message)
 
 
+class _Cycle(Exception):
+    def __init__(self, path: tuple[str, ...]) -> None:
+        self.path = path
+
+
 def check_expression(
-    expr: skip_logic.Expr, earlier: Mapping[str, Question], own_id: str, all_ids: set[str] | None = None
+    expr: skip_logic.Expr, earlier: Mapping[str, Question], own_id: str, all_ids: set[str] | None = None,
+    calculations: Mapping[str, frozenset[str]] | None = None,
 ) -> list[str]:
-    """What is wrong with an expression's references, given the questions before it (by id)."""
+    """What is wrong with an expression's references, given the questions before it (by id) and the survey's
+    calculations (id -> the questions each reads): a calculation may be tested once all it reads is earlier."""
     problems: list[str] = []
     for leaf in skip_logic.references(expr):
         name = leaf.name  # type: ignore[union-attr]
+        if calculations and name in calculations:
+            late = sorted(q for q in calculations[name] if q not in earlier)
+            if late:
+                problems.append(f"refers to '{name}', a calculation that uses '{late[0]}', which "
+                                + ("is this question" if late[0] == own_id else "comes later")
+                                + "; skip logic can only use earlier answers")
+            elif isinstance(leaf, Selected) or (isinstance(leaf, Compare) and leaf.op != "=" and leaf.op != "!="
+                                                 and isinstance(leaf.value, str)):
+                problems.append(f"'{name}' is a calculation: compare it with = or != (text) or with a number")
+            continue
         target = earlier.get(name)
         if target is None:
             if name == own_id:
@@ -577,6 +888,57 @@ def _check_leaf(leaf: skip_logic.Expr, q: Question) -> str | None:
             return f"'{name}' is a number: compare it with a number, not text in quotes"
         return None
     return f"'{name}' is a {q.__struct_config__.tag} question: skip logic can only test it with answered({name})"
+
+
+_PLAIN_NUMBER = re.compile(r"^-?\d{1,15}(\.\d{1,15})?$")
+
+
+def default_problem(q: Question) -> str | None:
+    """What is wrong with a question's `default` (None when it is a possible answer to the question)."""
+    value = q.default or ""
+    if isinstance(q, RatingGridQuestion):
+        return "a rating grid cannot have a default answer"
+    if isinstance(q, (SingleChoiceQuestion, MultipleChoiceQuestion)):
+        codes = {o.code for o in q.options}
+        given = value.split() if isinstance(q, MultipleChoiceQuestion) else [value]
+        unknown = [c for c in given if c not in codes]
+        if unknown:
+            return f"'{unknown[0]}' is not an answer code of this question (codes: {', '.join(o.code for o in q.options)})"
+        if len(set(given)) != len(given):
+            return "names an answer twice"
+        return None
+    if isinstance(q, (ScaleQuestion, NumberQuestion)):
+        if not _PLAIN_NUMBER.match(value):
+            return f"'{value}' is not a number (write it like 12 or 3.5)"
+        number = float(value)
+        if isinstance(q, ScaleQuestion):
+            return None if number.is_integer() and 0 <= number <= 10 else "must be a whole number from 0 to 10"
+        if q.integer and not number.is_integer():
+            return "must be a whole number"
+        low_ok = q.min is None or (number > q.min if q.min_exclusive else number >= q.min)
+        high_ok = q.max is None or (number < q.max if q.max_exclusive else number <= q.max)
+        if not (low_ok and high_ok):
+            return "is outside the question's bounds"
+        if q.step is not None and q.min is not None and not _whole((number - q.min) / q.step):
+            return "is not one of the range's steps"
+        return None
+    if isinstance(q, DateQuestion):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return f"'{value}' is not a date written YYYY-MM-DD"
+        if (q.min is not None and day < q.min) or (q.max is not None and day > q.max):
+            return "is outside the question's dates"
+        return None
+    if len(value) > q.max_length:
+        return f"is longer than the answer may be ({q.max_length:,} characters)"
+    if isinstance(q, ShortTextQuestion) and "\n" in value:
+        return "must be one line for a short text question"
+    return None
+
+
+def _whole(x: float) -> bool:
+    return abs(x - round(x)) < 1e-9
 
 
 def validate_definition(defn: SurveyDefinition) -> list[ErrorDetail]:

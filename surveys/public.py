@@ -33,6 +33,7 @@ from surveys.definition import (
     SurveyDefinition,
     grid_field,
 )
+from surveys.form_view import FormView
 from surveys.services import PublishedSurvey
 
 
@@ -245,6 +246,9 @@ class PublicSurveyController(Controller):
             survey=survey, d=survey.definition, section=section, questions=questions, page=page,
             page_count=len(visible), answers=answers, errors=errors, error_for=pages.errors_by_field(errors),
             token=token, carried=carried_fields(survey.definition, answers, set(ids)),
-            languages=pages.language_links(lang, survey.definition.languages, t=token),
+            languages=pages.language_links(lang, survey.definition.languages, names=survey.definition.language_names,
+                                           t=token),
             grid_field=grid_field, field_question=field_question, kind=lambda q: q.__struct_config__.tag,
+            # Issue 23: earlier answers in text, notes, cascading answer lists, defaults (on a page's first showing).
+            view=FormView(survey.compiled, answers, lang, prefill=not errors, page=set(ids)),
         )

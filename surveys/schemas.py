@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from surveys.definition import SurveyDefinition
+from surveys.xlsform.report import ReportEntry
 
 Access = Literal["open", "invitation"]
 Status = Literal["draft", "open", "closed"]
@@ -42,6 +43,14 @@ class VersionOut(msgspec.Struct):
     number: int
     published_at: datetime | None
     definition: dict[str, Any]
+    # For a draft made from an XLSForm: what the import did not carry over (shown before publishing).
+    import_report: list[ReportEntry] | None = None
+
+
+class XLSFormImportOut(SurveyOut):
+    """The draft an XLSForm made, and the report of everything in the workbook it did not keep as written."""
+
+    import_report: list[ReportEntry] = []
 
 
 class InvitationRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -21,13 +21,13 @@ from prg.accounts.security import token_hash
 from prg.accounts.services import Identity, PracticeAccess
 from prg.db import utcnow, write_transaction
 from prg.errors import Conflict, ErrorDetail, InvalidInput, NotFound
-from surveys import schemas, skip_logic
-from surveys.answers import CompiledSurvey, validate_response
+from surveys import schemas
+from surveys.answers import CompiledSurvey, same_page_conditions, validate_response
 from surveys.bank import bank_questions, survey_from_bank
 from surveys.definition import SurveyDefinition, dump_definition, load_definition, text_for, validate_definition
 from surveys.ingest import ResponseWriter, Submission
 from surveys.tables import Invitation, Survey, SurveyResponse, SurveyVersion
-from surveys.xlsform import export_xlsform, import_xlsform
+from surveys.xlsform import ReportEntry, export_xlsform, read_xlsform
 
 
 def _check(definition: SurveyDefinition) -> dict[str, Any]:
@@ -68,8 +68,9 @@ async def _survey_row(access: PracticeAccess, survey_id: int) -> dict[str, Any]:
 
 
 async def create_survey(access: PracticeAccess, data: schemas.SurveyCreate, actor: Identity,
-                        *, source: str = "definition") -> schemas.SurveyOut:
-    """A new survey whose version 1 is a draft of `data.definition` (source: definition, bank, xlsform)."""
+                        *, source: str = "definition", import_report: list[Any] | None = None) -> schemas.SurveyOut:
+    """A new survey whose version 1 is a draft of `data.definition` (source: definition, bank, xlsform; an
+    XLSForm's import report is stored with the draft)."""
     definition = _check(data.definition)
     now = utcnow()
     async with write_transaction():
@@ -77,7 +78,8 @@ async def create_survey(access: PracticeAccess, data: schemas.SurveyCreate, acto
                         status="draft", access=data.access, anonymous=data.anonymous, created_at=now)
         await survey.save()
         await SurveyVersion.insert(SurveyVersion(survey=survey.id, practice=access.practice_id, number=1,
-                                                 definition=definition, created_at=now))
+                                                 definition=definition, created_at=now,
+                                                 import_report=import_report))
         await record("survey.create", actor, practice_id=access.practice_id, entity="survey", entity_id=survey.id,
                      details={"source": source})
     return await _out(survey.to_dict())
@@ -91,10 +93,14 @@ async def create_from_bank(access: PracticeAccess, data: schemas.FromBank, actor
 
 
 async def create_from_xlsform(access: PracticeAccess, content: bytes, filename: str, survey_access: str,
-                              anonymous: bool, actor: Identity) -> schemas.SurveyOut:
-    definition = import_xlsform(content, filename=filename)
-    return await create_survey(access, schemas.SurveyCreate(definition, survey_access, anonymous), actor,
-                               source="xlsform")
+                              anonymous: bool, actor: Identity) -> schemas.XLSFormImportOut:
+    """A draft from an XLSForm workbook, with the report of what the import did not carry over (also stored
+    with the draft, for the workspace to show before publishing)."""
+    imported = read_xlsform(content, filename=filename)
+    report = msgspec.to_builtins(imported.report)
+    created = await create_survey(access, schemas.SurveyCreate(imported.definition, survey_access, anonymous), actor,
+                                  source="xlsform", import_report=report)
+    return schemas.XLSFormImportOut(**msgspec.structs.asdict(created), import_report=imported.report)
 
 
 async def xlsform_of(access: PracticeAccess, survey_id: int, number: int | None) -> tuple[bytes, int]:
@@ -148,7 +154,9 @@ async def get_version(access: PracticeAccess, survey_id: int, number: int | None
     row = await query.order_by(SurveyVersion.number, ascending=False).output(load_json=True).first()
     if row is None:
         raise NotFound("No such version.")
-    return schemas.VersionOut(number=row["number"], published_at=row["published_at"], definition=row["definition"])
+    return schemas.VersionOut(number=row["number"], published_at=row["published_at"], definition=row["definition"],
+                              import_report=None if row.get("import_report") is None else
+                              msgspec.convert(row["import_report"], list[ReportEntry]))
 
 
 async def update_definition(access: PracticeAccess, survey_id: int, definition: SurveyDefinition,
@@ -229,19 +237,6 @@ class PublishedSurvey:
     definition: SurveyDefinition
     compiled: CompiledSurvey
     same_page_conditions: frozenset[str]
-
-
-def same_page_conditions(definition: SurveyDefinition) -> frozenset[str]:
-    """Questions whose `show_if` reads an answer on their own page. Without JavaScript the page cannot
-    react to that answer, so the form always shows them; answers to those that turn out hidden are
-    dropped when the response is checked (`hidden="drop"`)."""
-    found = set()
-    for section in definition.sections:
-        ids = {q.id for q in section.questions}
-        for q in section.questions:
-            if q.show_if and any(leaf.name in ids for leaf in skip_logic.references(skip_logic.parse(q.show_if))):
-                found.add(q.id)
-    return frozenset(found)
 
 
 class PublishedSurveys:

@@ -137,7 +137,7 @@ Expr = Compare | Selected | Answered | Not | And | Or
 
 
 @dataclass(frozen=True, slots=True)
-class _Token:
+class Token:
     kind: str  # name, ref, string, number, op, lparen, rparen, comma, end
     text: str
     value: Any
@@ -145,17 +145,17 @@ class _Token:
 
 
 _SPACE = re.compile(r"\s+")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # question ids are XLSForm names: '.' and '-' allowed
 _XPATH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # XPath functions: string-length, count-selected
 _REF = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?(?![A-Za-z0-9_.])")
 _OPS = ("<=", ">=", "!=", "=", "<", ">")
 
 
-def _tokens(text: str, dialect: Dialect) -> list[_Token]:
+def _tokens(text: str, dialect: Dialect) -> list[Token]:
     if len(text) > MAX_LENGTH:
         raise SkipLogicError(f"the expression is longer than {MAX_LENGTH} characters")
-    out: list[_Token] = []
+    out: list[Token] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -163,19 +163,19 @@ def _tokens(text: str, dialect: Dialect) -> list[_Token]:
             i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
             continue
         if ch == "(":
-            out.append(_Token("lparen", ch, None, i))
+            out.append(Token("lparen", ch, None, i))
             i += 1
         elif ch == ")":
-            out.append(_Token("rparen", ch, None, i))
+            out.append(Token("rparen", ch, None, i))
             i += 1
         elif ch == ",":
-            out.append(_Token("comma", ch, None, i))
+            out.append(Token("comma", ch, None, i))
             i += 1
         elif ch in "'\"":
             end = text.find(ch, i + 1)
             if end < 0:
                 raise SkipLogicError(f"the text starting here has no closing {ch}", i)
-            out.append(_Token("string", text[i : end + 1], text[i + 1 : end], i))
+            out.append(Token("string", text[i : end + 1], text[i + 1 : end], i))
             i = end + 1
         elif ch == "$":
             m = _REF.match(text, i)
@@ -183,31 +183,31 @@ def _tokens(text: str, dialect: Dialect) -> list[_Token]:
                 raise SkipLogicError("write a question's name without ${ }: q = 'a', not ${q} = 'a'", i)
             if not m:
                 raise SkipLogicError("a reference must look like ${question_name}", i)
-            out.append(_Token("ref", m.group(0), m.group(1), i))
+            out.append(Token("ref", m.group(0), m.group(1), i))
             i = m.end()
         elif ch.isdigit() or (ch == "-" and i + 1 < n and text[i + 1].isdigit()):
             m = _NUMBER.match(text, i)
             if not m:
                 raise SkipLogicError("this is not a number (write 12, -3 or 4.5)", i)
             raw = m.group(0)
-            out.append(_Token("number", raw, float(raw) if "." in raw else int(raw), i))
+            out.append(Token("number", raw, float(raw) if "." in raw else int(raw), i))
             i = m.end()
         elif ch.isalpha() or ch == "_":
             m = (_XPATH_NAME if dialect == "xpath" else _NAME).match(text, i)
             assert m is not None
-            out.append(_Token("name", m.group(0), m.group(0), i))
+            out.append(Token("name", m.group(0), m.group(0), i))
             i = m.end()
         elif text.startswith("==", i):
             raise SkipLogicError("write = for equals, not ==", i)
         else:
             for op in _OPS:
                 if text.startswith(op, i):
-                    out.append(_Token("op", op, op, i))
+                    out.append(Token("op", op, op, i))
                     i += len(op)
                     break
             else:
                 raise SkipLogicError(f"unexpected character {ch!r}", i)
-    out.append(_Token("end", "", None, n))
+    out.append(Token("end", "", None, n))
     return out
 
 
@@ -218,30 +218,45 @@ def _tokens(text: str, dialect: Dialect) -> list[_Token]:
 _KEYWORDS = frozenset({"and", "or", "not", "selected", "answered"})
 
 
-class _Parser:
-    def __init__(self, text: str, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self.toks = _tokens(text, dialect)
+class Cursor:
+    """A recursive-descent parser's place in its tokens, and how deeply it has nested (shared with the
+    calculations' parser, `surveys.calculations`, which names itself and its error type)."""
+
+    what = "expression"
+    error: type[SkipLogicError] = SkipLogicError
+
+    def __init__(self, toks: list[Token]) -> None:
+        self.toks = toks
         self.i = 0
         self.depth = 0
 
     @property
-    def tok(self) -> _Token:
+    def tok(self) -> Token:
         return self.toks[self.i]
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         tok = self.toks[self.i]
         self.i += 1
         return tok
 
-    def expect(self, kind: str, what: str) -> _Token:
+    def expect(self, kind: str, what: str) -> Token:
         if self.tok.kind != kind:
-            raise SkipLogicError(f"expected {what}, found {self._describe(self.tok)}", self.tok.pos)
+            raise self.error(f"expected {what}, found {self._describe(self.tok)}", self.tok.pos)
         return self.take()
 
-    @staticmethod
-    def _describe(tok: _Token) -> str:
-        return "the end of the expression" if tok.kind == "end" else repr(tok.text)
+    def _describe(self, tok: Token) -> str:
+        return f"the end of the {self.what}" if tok.kind == "end" else repr(tok.text)
+
+    def _enter(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"the {self.what} nests more than {MAX_DEPTH} levels deep", tok.pos)
+
+
+class _Parser(Cursor):
+    def __init__(self, text: str, dialect: Dialect) -> None:
+        super().__init__(_tokens(text, dialect))
+        self.dialect = dialect
 
     def is_word(self, word: str) -> bool:
         return self.tok.kind == "name" and self.tok.text == word
@@ -281,11 +296,6 @@ class _Parser:
             return Not(_strip_group(operand) if self.dialect == "xpath" else operand)
         return self.primary()
 
-    def _enter(self, tok: _Token) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise SkipLogicError(f"the expression nests more than {MAX_DEPTH} levels deep", tok.pos)
-
     def primary(self) -> Any:
         tok = self.tok
         if tok.kind == "lparen":
@@ -316,7 +326,7 @@ class _Parser:
         self.take()
         return Compare(name_tok.value, op.text, lit.value)
 
-    def reference(self) -> _Token:
+    def reference(self) -> Token:
         tok = self.tok
         if self.dialect == "xpath":
             if tok.kind == "ref":

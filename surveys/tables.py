@@ -29,6 +29,8 @@ class SurveyVersion(Table):
     definition = JSON()
     created_at = Timestamptz()
     published_at = Timestamptz(null=True, default=None)
+    # What an XLSForm import did not carry over (surveys.xlsform.report), for the staff to read before publishing.
+    import_report = JSON(null=True, default=None)
 
 
 class Invitation(Table):

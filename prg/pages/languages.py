@@ -8,7 +8,7 @@ form) the languages of the survey.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from urllib.parse import urlencode
 
@@ -74,13 +74,15 @@ def _language(code: str) -> tuple[str, str]:
     return name[:1].upper() + name[1:], locale.text_direction  # "polski" -> "Polski", as in a list of languages
 
 
-def language_links(current: str, languages: Sequence[str] | None = None, **keep: str | None
-                   ) -> list[tuple[str, str, str]]:
+def language_links(current: str, languages: Sequence[str] | None = None, *, names: Mapping[str, str] | None = None,
+                   **keep: str | None) -> list[tuple[str, str, str]]:
     """(code, name, link) for the switcher: the other languages (the catalogue's, unless the page has its
-    own), each link keeping the `keep` query parameters that have a value. None when there is one."""
+    own), each link keeping the `keep` query parameters that have a value. None when there is one. `names`
+    gives a page's own names for codes babel does not know (an XLSForm's private-use `qaa` languages)."""
     languages = catalogue().languages if languages is None else languages
     if len(languages) < 2:
         return []
     kept = {name: value for name, value in keep.items() if value}
-    return [(code, language_name(code), "?" + urlencode({"lang": code, **kept}))
+    names = names or {}
+    return [(code, names.get(code) or language_name(code), "?" + urlencode({"lang": code, **kept}))
             for code in languages if code != current]

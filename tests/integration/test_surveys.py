@@ -13,6 +13,7 @@ import pytest
 
 from surveys.definition import load_definition
 from surveys.tables import SurveyResponse
+from tests.data.xlsform.build import xlsform_bytes
 from tests.helpers import DATA
 
 API = "/api/practices/Y90001/surveys"
@@ -254,3 +255,66 @@ async def test_oversized_submission_is_refused_before_reading(client, manager, c
         response = await small.post(survey["link"], data={"fft": "good", "comment": "x" * 200_000})
     assert response.status_code == 413
     assert await SurveyResponse.count() == 0
+
+
+async def test_xlsform_import_returns_its_report_and_stores_it_with_the_draft(client, manager):
+    content = (DATA / "xlsform" / "kobo_fft_translated.xlsx").read_bytes()
+    response = await client.post(f"{API}/xlsform", headers=manager.headers,
+                                 files={"file": ("fft.xlsx", content, "application/octet-stream")})
+    assert response.status_code == 201, response.text
+    created = response.json()
+    report = created["import_report"]
+    assert {"kind": "left_out", "sheet": "survey", "column": "type", "rows": [2], "row_count": 1,
+            "message": "start: metadata is not recorded: the product keeps the day a response arrives and nothing "
+                       "about the device or the person"} in report
+    assert any(e.get("column") == "$kuid" and e["row_count"] == 22 for e in report)
+    stored = (await client.get(f"{API}/{created['id']}/definition", headers=manager.headers)).json()
+    assert stored["import_report"] == report
+    bank = (await client.post(API, headers=manager.headers, json={"definition": DEFINITION})).json()
+    assert (await client.get(f"{API}/{bank['id']}/definition", headers=manager.headers)).json()["import_report"] is None
+
+
+async def test_the_public_form_honours_what_an_xlsform_asks_for(client, manager):
+    """Answers shown back in text, cascading choices, notes with conditions, defaults, a range as a row of
+    choices and a calculation feeding a condition: imported from XLSForm, shown and checked on the web form."""
+    content = xlsform_bytes(
+        [["type", "name", "label", "relevant", "choice_filter", "default", "parameters", "calculation"],
+         ["begin_group", "where", "Where", None, None, None, None, None],
+         ["select_one sites", "site", "Which surgery?", None, None, "north", None, None],
+         ["range", "pain", "Pain today", None, None, None, "start=1 end=5 step=1", None],
+         ["end_group", None, None, None, None, None, None, None],
+         ["calculate", "doubled", None, None, None, None, None, "${pain} * 2"],
+         ["begin_group", "who", "Who", None, None, None, None, None],
+         ["select_one clinicians", "clinician", "At ${site}, who did you see?", None, "site=${site}", None, None, None],
+         ["note", "ouch", "Sorry it hurts (${doubled}).", "${doubled} >= 8", None, None, None, None],
+         ["text", "why", "Anything else?", None, None, None, None, None],
+         ["end_group", None, None, None, None, None, None, None]],
+        [["list_name", "name", "label", "site"], ["sites", "north", "North Street", None],
+         ["sites", "south", "South Road", None], ["clinicians", "ahmed", "Dr Ahmed", "north"],
+         ["clinicians", "clark", "Nurse Clark", "south"]],
+        [["form_title"], ["Your visit"]],
+    )  # fmt: skip
+    created = await client.post(f"{API}/xlsform", headers=manager.headers,
+                                files={"file": ("visit.xlsx", content, "application/octet-stream")})
+    assert created.status_code == 201, created.text
+    survey = (await client.post(f"{API}/{created.json()['id']}/publish", headers=manager.headers)).json()
+    first = await client.get(survey["link"])
+    assert 'value="north" checked' in first.text  # the default, filled in
+    assert [v for v in re.findall(r'name="pain" value="([^"]+)"', first.text)] == ["1", "2", "3", "4", "5"]
+    second = await client.post(survey["link"], data={"_page": "0", "_lang": "en", "_action": "next",
+                                                     "site": "south", "pain": "4"})
+    assert second.status_code == 200, second.text
+    assert "At South Road, who did you see?" in second.text
+    assert "Nurse Clark" in second.text and "Dr Ahmed" not in second.text
+    assert "Sorry it hurts (8)." in second.text
+    calm = await client.post(survey["link"], data={"_page": "0", "_lang": "en", "_action": "next",
+                                                   "site": "south", "pain": "2"})
+    assert "Sorry it hurts" not in calm.text
+    refused = await client.post(survey["link"], data={"_page": "1", "_lang": "en", "_action": "submit",
+                                                      "site": "south", "pain": "4", "clinician": "ahmed"})
+    assert refused.status_code == 422 and "Select one of the answers given" in refused.text
+    done = await client.post(survey["link"], data={"_page": "1", "_lang": "en", "_action": "submit",
+                                                   "site": "south", "pain": "4", "clinician": "clark"})
+    assert done.status_code == 303
+    stored = await SurveyResponse.select(SurveyResponse.answers).output(load_json=True)
+    assert stored[0]["answers"] == {"site": "south", "pain": 4, "clinician": "clark"}

@@ -229,7 +229,7 @@ def test_bounds_must_be_in_order():
 @pytest.mark.parametrize(
     ("change", "field", "fragment"),
     [
-        (lambda d: d["sections"][0]["questions"][0].update(id="Visited"), "sections[0].questions[0].id", "regex"),
+        (lambda d: d["sections"][0]["questions"][0].update(id="2nd visit"), "sections[0].questions[0].id", "regex"),
         (lambda d: d["sections"][0]["questions"][0].update(type="slider"), "sections[0].questions[0].type",
          "Invalid value 'slider'"),
         (lambda d: d["sections"][0]["questions"][0].update(colour="red"), "sections[0].questions[0]",
@@ -266,7 +266,7 @@ def test_the_json_schema_shows_the_real_bounds():
     """What OpenAPI (and fuzzers) will see: bounds on strings and lists, and the question union by type."""
     (schema,), components = msgspec.json.schema_components([SurveyDefinition])
     question = components["SingleChoiceQuestion"]
-    assert question["properties"]["id"]["pattern"] == "^[a-z][a-z0-9_]{0,63}$"
+    assert question["properties"]["id"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"  # XLSForm names
     assert question["properties"]["id"]["maxLength"] == 64
     label = question["properties"]["label"]
     assert label["maxProperties"] == 20 and label["additionalProperties"]["maxLength"] == 1000
@@ -278,7 +278,7 @@ def test_the_json_schema_shows_the_real_bounds():
     assert set(section_questions["items"]["discriminator"]["mapping"]) == {
         "single_choice", "multiple_choice", "rating_grid", "scale_0_10", "number", "date", "short_text", "long_text",
     }  # fmt: skip
-    assert components["ShortTextQuestion"]["properties"]["max_length"]["maximum"] == 1000
+    assert components["ShortTextQuestion"]["properties"]["max_length"]["maximum"] == 10_000
 
 
 def test_structs_are_immutable_so_a_compiled_survey_can_be_shared():

@@ -8,7 +8,9 @@ so the import tests exercise real-world input. Row numbers quoted in the tests a
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -16,13 +18,32 @@ HERE = Path(__file__).parent
 EN, PL = "English (en)", "Polish (pl)"
 
 
-def write(name: str, survey: list[list[object]], choices: list[list[object]], settings: list[list[object]]) -> None:
+def xlsform_book(survey: list[list[Any]], choices: list[list[Any]] | None = None,
+                 settings: list[list[Any]] | None = None) -> openpyxl.Workbook:
+    """An XLSForm workbook, sheet by sheet (first row = header); a sheet given as None is left out."""
     book = openpyxl.Workbook()
-    for ws, rows, title in ((book.active, survey, "survey"), (book.create_sheet(), choices, "choices"),
-                            (book.create_sheet(), settings, "settings")):
+    first = True
+    for title, rows in (("survey", survey), ("choices", choices), ("settings", settings)):
+        if rows is None:
+            continue
+        ws = book.active if first else book.create_sheet()
+        first = False
         ws.title = title
         for row in rows:
             ws.append(row)
+    return book
+
+
+def xlsform_bytes(survey: list[list[Any]], choices: list[list[Any]] | None = None,
+                  settings: list[list[Any]] | None = None) -> bytes:
+    """`xlsform_book` saved: what the tests upload and import."""
+    out = io.BytesIO()
+    xlsform_book(survey, choices, settings).save(out)
+    return out.getvalue()
+
+
+def write(name: str, survey: list[list[object]], choices: list[list[object]], settings: list[list[object]]) -> None:
+    book = xlsform_book(survey, choices, settings)
     # Fixed document properties, so rebuilding gives the same content.
     book.properties.creator = "prg-toolkit tests"
     book.save(HERE / name)
