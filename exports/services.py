@@ -239,7 +239,7 @@ async def achievement_workbook(access: PracticeAccess, year_code: str) -> FileOu
 async def fft_return(access: PracticeAccess, survey_id: int, month: str) -> FileOut:
     """The Friends and Family Test monthly return, as the FFT API makes it (counts in surveys.fft)."""
     from surveys.fft import write_monthly_return
-    from surveys.fft_controller import fft_counts
+    from surveys.fft_service import fft_counts
 
     counts = await fft_counts(access, survey_id, month)
     return FileOut(write_monthly_return(counts, access.ods_code).encode(),
