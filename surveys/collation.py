@@ -5,7 +5,7 @@ question id; see `surveys.answers`) into one result per question, with pandas/nu
 (no per-response Python loop, so a million responses take seconds). A column may also be a pandas
 categorical (results loads single-choice answers so): it is then used through its integer codes. Per question: `respondents` (all
 responses), `not_shown` (hidden by skip logic), `skipped` (shown but not answered) and `base` (answered);
-for choices, counts and shares per option with Wilson 95% intervals (`prg.stats.wilson_intervals`), and the
+for choices, counts and shares per option with Wilson 95% intervals (`prg.stats.intervals.wilson_intervals`), and the
 `top_box` share where the question has one; for rating grids the same per row; for multiple choice the
 share of respondents (who answered) selecting each option; for 0-10 and number questions the distribution
 or summary and the mean with a t-interval; for dates the range; free text as a list of comments (never
@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from scipy.stats import t as student_t
 
 from prg.errors import ErrorDetail, InvalidInput
-from prg.stats import wilson_intervals
+from prg.stats.intervals import wilson_intervals
 from surveys import skip_logic
 from surveys.definition import (
     DateQuestion,

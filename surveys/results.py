@@ -26,7 +26,8 @@ from prg.accounts.services import PracticeAccess
 from prg.errors import ErrorDetail, InvalidInput
 from prg.representativeness import services as representativeness
 from prg.settings import get_settings
-from prg.stats import compare_groups, difference_interval
+from prg.stats.intervals import difference_interval
+from prg.stats.representativeness import compare_groups
 from surveys.collation import collate
 from surveys.definition import (
     DateQuestion,

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from prg.stats import wilson_interval
+from prg.stats.intervals import wilson_interval
 from surveys import response_store
 from tests.helpers import DATA
 
@@ -119,7 +119,7 @@ async def test_filters_breakdowns_comparison_and_redaction(client, manager):
 
 
 async def test_change_since_an_earlier_survey_with_newcombes_interval(client, manager):
-    from prg.stats import difference_interval
+    from prg.stats.intervals import difference_interval
 
     earlier = await answered_survey(client, manager)  # good 32 of 42
     later = (await client.post(API, headers=manager.headers, json={"definition": DEFINITION})).json()
