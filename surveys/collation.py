@@ -381,21 +381,32 @@ _FIGURES = ("count", "share", "ci_low", "ci_high", "weighted_count", "weighted_s
 
 def _suppress_options(out: dict[str, Any], counts: list[int], partition: bool, ctx: _Context) -> None:
     if partition:
-        published, ok = suppress_counts(counts, ctx.star_below)
+        published, ok = _published_counts(counts, ctx.star_below)
     else:  # multiple choice: counts do not add up to a published total, so only primary suppression
         published, ok = [STAR if 0 < c < ctx.star_below else c for c in counts], True
     if not ok:
         out["withheld"] = True
-        published = [STAR if c > 0 else c for c in counts]
+    _star_options(out, [value == STAR for value in published])
+
+
+def _published_counts(counts: Sequence[int], star_below: int) -> tuple[list[Count], bool]:
+    """`suppress_counts`, with every non-zero count starred when that alone cannot hide them (ok False)."""
+    published, ok = suppress_counts(counts, star_below)
+    return (published if ok else [STAR if c > 0 else c for c in counts]), ok
+
+
+def _star_options(result: dict[str, Any], hidden: Sequence[bool]) -> None:
+    """Show each hidden option's count as "*", with its shares, intervals and weighted twins None; a top
+    box that counts a hidden option is withheld."""
     starred = set()
-    for row, value in zip(out["options"], published):
-        if value == STAR:
+    for row, hide in zip(result["options"], hidden):
+        if hide:
             starred.add(row["code"])
             for key in _FIGURES:
                 if key in row:
                     row[key] = None
             row["count"] = STAR
-    tb = out.get("top_box")
+    tb = result.get("top_box")
     if tb is not None and starred & set(tb["codes"]):
         for key in _FIGURES:
             if key in tb:
@@ -427,9 +438,7 @@ def _counts_header(respondents: int, shown: NDArray[np.bool_], answered: NDArray
     n_shown = int(shown.sum())
     head: dict[str, Any] = {"respondents": respondents, "not_shown": respondents - n_shown, "skipped": n_shown - base, "base": base}
     if ctx.publish:
-        published, ok = suppress_counts([head["not_shown"], head["skipped"], base], ctx.star_below)
-        if not ok:
-            published = [STAR if v > 0 else v for v in (head["not_shown"], head["skipped"], base)]
+        published, _ = _published_counts([head["not_shown"], head["skipped"], base], ctx.star_below)
         head["not_shown"], head["skipped"] = published[0], published[1]
         head["base"] = published[2]
     return head
@@ -620,23 +629,8 @@ def crosstab(
         withheld = [bool(grp["result"].get("withheld")) for grp in groups]
         hidden, _ = suppress_table(table, star_below, withheld)
         for grp, row_hidden in zip(groups, hidden):
-            res = grp["result"]
-            if res.get("withheld"):
-                continue
-            starred = set()
-            for opt, hide in zip(res["options"], row_hidden):
-                if hide:
-                    starred.add(opt["code"])
-                    for key in _FIGURES:
-                        if key in opt:
-                            opt[key] = None
-                    opt["count"] = STAR
-            tb = res.get("top_box")
-            if tb is not None and starred & set(tb["codes"]):
-                for key in _FIGURES:
-                    if key in tb:
-                        tb[key] = None
-                tb["withheld"] = True
+            if not grp["result"].get("withheld"):
+                _star_options(grp["result"], row_hidden)
     for grp in groups:
         del grp["_counts"]
     return {"question": question_id, "by": by_question_id, "respondents": n, "publish": publish, "groups": groups}
