@@ -7,8 +7,7 @@ SQL is here and nowhere else, and every table and column it names comes from the
 `surveys/tables.py` (`SurveyResponse`, `Invitation`), listed in `NAMED_COLUMNS`: a test checks that each
 of them is a column of the table and of the migrated database on both engines. Values are written in the
 formats Piccolo reads back (a date, a timestamp with time zone, JSON as text), so the ORM reads what this
-module writes. The FFT's month of responses is small and goes through the ORM, but lives here too, so
-that every bulk read of responses is found in one place.
+module writes. The FFT's month of responses is small and is read through the ORM, but beside the rest.
 
 Writing (see `SQLiteStore` and `PostgresStore`, and docs/surveys.md, "Storing responses"): on SQLite a
 batch's statements run on the event loop on one connection, and only the flush to disk runs in a worker
