@@ -30,7 +30,7 @@ from prg.settings import get_settings
 from prg.uploads import DOCX, XLSX, column_letter, is_xlsx, read_rows, read_table, shown_name
 from surveys.definition import SingleChoiceQuestion, SurveyDefinition
 from surveys.fft import write_monthly_return
-from surveys.fft_controller import fft_counts
+from surveys.fft_service import fft_counts
 from surveys.results import survey_results
 from surveys.services import published_version
 from surveys.tables import Survey, SurveyResponse

@@ -5,7 +5,7 @@ question id; see `surveys.answers`) into one result per question, with pandas/nu
 (no per-response Python loop, so a million responses take seconds). A column may also be a pandas
 categorical (results loads single-choice answers so): it is then used through its integer codes. Per question: `respondents` (all
 responses), `not_shown` (hidden by skip logic), `skipped` (shown but not answered) and `base` (answered);
-for choices, counts and shares per option with Wilson 95% intervals (`prg.stats.wilson_intervals`), and the
+for choices, counts and shares per option with Wilson 95% intervals (`prg.stats.intervals.wilson_intervals`), and the
 `top_box` share where the question has one; for rating grids the same per row; for multiple choice the
 share of respondents (who answered) selecting each option; for 0-10 and number questions the distribution
 or summary and the mean with a t-interval; for dates the range; free text as a list of comments (never
@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from scipy.stats import t as student_t
 
 from prg.errors import ErrorDetail, InvalidInput
-from prg.stats import wilson_intervals
+from prg.stats.intervals import wilson_intervals
 from surveys.answers import conditions
 from surveys.definition import (
     DateQuestion,
@@ -357,21 +357,32 @@ _FIGURES = ("count", "share", "ci_low", "ci_high", "weighted_count", "weighted_s
 
 def _suppress_options(out: dict[str, Any], counts: list[int], partition: bool, ctx: _Context) -> None:
     if partition:
-        published, ok = suppress_counts(counts, ctx.star_below)
+        published, ok = _published_counts(counts, ctx.star_below)
     else:  # multiple choice: counts do not add up to a published total, so only primary suppression
         published, ok = [STAR if 0 < c < ctx.star_below else c for c in counts], True
     if not ok:
         out["withheld"] = True
-        published = [STAR if c > 0 else c for c in counts]
+    _star_options(out, [value == STAR for value in published])
+
+
+def _published_counts(counts: Sequence[int], star_below: int) -> tuple[list[Count], bool]:
+    """`suppress_counts`, with every non-zero count starred when that alone cannot hide them (ok False)."""
+    published, ok = suppress_counts(counts, star_below)
+    return (published if ok else [STAR if c > 0 else c for c in counts]), ok
+
+
+def _star_options(result: dict[str, Any], hidden: Sequence[bool]) -> None:
+    """Show each hidden option's count as "*", with its shares, intervals and weighted twins None; a top
+    box that counts a hidden option is withheld."""
     starred = set()
-    for row, value in zip(out["options"], published):
-        if value == STAR:
+    for row, hide in zip(result["options"], hidden):
+        if hide:
             starred.add(row["code"])
             for key in _FIGURES:
                 if key in row:
                     row[key] = None
             row["count"] = STAR
-    tb = out.get("top_box")
+    tb = result.get("top_box")
     if tb is not None and starred & set(tb["codes"]):
         for key in _FIGURES:
             if key in tb:
@@ -403,9 +414,7 @@ def _counts_header(respondents: int, shown: NDArray[np.bool_], answered: NDArray
     n_shown = int(shown.sum())
     head: dict[str, Any] = {"respondents": respondents, "not_shown": respondents - n_shown, "skipped": n_shown - base, "base": base}
     if ctx.publish:
-        published, ok = suppress_counts([head["not_shown"], head["skipped"], base], ctx.star_below)
-        if not ok:
-            published = [STAR if v > 0 else v for v in (head["not_shown"], head["skipped"], base)]
+        published, _ = _published_counts([head["not_shown"], head["skipped"], base], ctx.star_below)
         head["not_shown"], head["skipped"] = published[0], published[1]
         head["base"] = published[2]
     return head
@@ -596,23 +605,8 @@ def crosstab(
         withheld = [bool(grp["result"].get("withheld")) for grp in groups]
         hidden, _ = suppress_table(table, star_below, withheld)
         for grp, row_hidden in zip(groups, hidden):
-            res = grp["result"]
-            if res.get("withheld"):
-                continue
-            starred = set()
-            for opt, hide in zip(res["options"], row_hidden):
-                if hide:
-                    starred.add(opt["code"])
-                    for key in _FIGURES:
-                        if key in opt:
-                            opt[key] = None
-                    opt["count"] = STAR
-            tb = res.get("top_box")
-            if tb is not None and starred & set(tb["codes"]):
-                for key in _FIGURES:
-                    if key in tb:
-                        tb[key] = None
-                tb["withheld"] = True
+            if not grp["result"].get("withheld"):
+                _star_options(grp["result"], row_hidden)
     for grp in groups:
         del grp["_counts"]
     return {"question": question_id, "by": by_question_id, "respondents": n, "publish": publish, "groups": groups}

@@ -12,11 +12,8 @@ the margin and group named, never silently weighted on.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import re
-import sqlite3
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from operator import attrgetter
 from typing import Any, Literal
@@ -24,14 +21,13 @@ from typing import Any, Literal
 import msgspec
 import numpy as np
 import pandas as pd
-from piccolo.engine.sqlite import SQLiteEngine
 
 from prg.accounts.services import PracticeAccess
-from prg.db import current_engine
 from prg.errors import ErrorDetail, InvalidInput
 from prg.representativeness import services as representativeness
 from prg.settings import get_settings
-from prg.stats import compare_groups, difference_interval
+from prg.stats.intervals import difference_interval
+from prg.stats.representativeness import compare_groups
 from surveys.collation import collate
 from surveys.definition import (
     DateQuestion,
@@ -44,6 +40,7 @@ from surveys.definition import (
     SingleChoiceQuestion,
     SurveyDefinition,
 )
+from surveys.response_store import AnswersWanted, read_answers
 from surveys.services import published_version
 from surveys.weighting import collapse_thin, rake
 
@@ -165,10 +162,6 @@ def _changes(definition: SurveyDefinition, now: dict[str, Any], before: dict[str
 # Loading the stored answers as columns
 # ---------------------------------------------------------------------------------------------------------
 
-#: Responses (SQLite) or bytes of JSON (PostgreSQL) decoded at a time: memory stays flat however many.
-_CHUNK_ROWS = 100_000
-_CHUNK_BYTES = 16 * 2**20
-
 
 def _stored_type(question: Question) -> Any:
     """The msgspec type of a stored answer (see surveys.answers), so that decoding also checks it."""
@@ -275,101 +268,15 @@ class _Columns:
         return pd.DataFrame({"mode": pd.Categorical(self.modes), "language": pd.Categorical(self.languages)})
 
 
-def _where(version_id: int, mode: str | None, language: str | None, date_from: date | None,
-           date_to: date | None) -> tuple[list[str], list[Any]]:
-    clauses, values = ["version = ?"], [version_id]
-    for column, op, value in (("mode", "=", mode), ("language", "=", language), ("submitted_on", ">=", date_from),
-                              ("submitted_on", "<=", date_to)):
-        if value is not None:
-            clauses.append(f"{column} {op} ?")
-            values.append(value)
-    return clauses, values
-
-
-def _read_sqlite(path: str, clauses: list[str], values: list[Any], context: bool, columns: _Columns) -> None:
-    """Chunks of responses in id order, each as ONE string made by SQLite (group_concat), so no Python
-    object is made per response; read on a connection of its own (this runs in a worker thread)."""
-    row = "'[' || json_quote(mode) || ',' || json_quote(language) || ',' || answers || ']'" if context else "answers"
-    sql = (f"SELECT count(*), max(id), CAST(group_concat(row, ',') AS BLOB) FROM (SELECT id, {row} AS row "
-           f"FROM survey_response WHERE {' AND '.join(clauses)} AND id > ? ORDER BY id LIMIT ?)")
-    args = [v.isoformat() if isinstance(v, date) else v for v in values]
-    # SQLite lets go of the GIL while it works: the next chunk is read meanwhile this one is decoded.
-    db = sqlite3.connect(path, check_same_thread=False)  # used by one thread at a time, the reader's
-    try:
-        with ThreadPoolExecutor(1, thread_name_prefix="results-reader") as reader:
-            def read(after: int) -> Future[tuple[int, int, bytes]]:
-                return reader.submit(lambda: db.execute(sql, [*args, after, _CHUNK_ROWS]).fetchone())
-
-            pending = read(-1)
-            while True:
-                count, last, chunk = pending.result()
-                if not count:
-                    break
-                if count == _CHUNK_ROWS:
-                    pending = read(last)
-                columns.add(chunk)
-                if count < _CHUNK_ROWS:
-                    break
-    finally:
-        db.close()
-
-
-# COPY's text format escapes a backslash as two, and control characters as \t, \n, \r, \b, \f, \v. In
-# JSON tab, newline and carriage return are only ever spacing (inside strings they are escaped already), so
-# they become spaces; the other three cannot occur in valid JSON and are put back as they were.
-_COPY_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
-_COPY_UNESCAPED = {b"t": b" ", b"n": b" ", b"r": b" ", b"b": b"\b", b"f": b"\f", b"v": b"\v"}
-
-
-def _copy_unescape(match: re.Match[bytes]) -> bytes:
-    return _COPY_UNESCAPED.get(match.group(1), match.group(1))
-
-
-async def _read_postgres(engine: Any, clauses: list[str], values: list[Any], context: bool,
-                         columns: _Columns) -> None:
-    """All responses in one COPY streamed to us, decoded every _CHUNK_BYTES: no record per response.
-    A raw newline in COPY's output only ever ends a row, so rows are split before unescaping."""
-    row = ("'[' || to_json(mode)::text || ',' || to_json(language)::text || ',' || answers::text || ']'"
-           if context else "answers")
-    numbered = [c.replace("?", f"${i}") for i, c in enumerate(clauses, start=1)]
-    sql = f"SELECT {row} FROM survey_response WHERE {' AND '.join(numbered)}"
-    buffer = bytearray()
-
-    def flush(upto: int) -> None:
-        data = bytes(buffer[:upto]).rstrip(b"\n").replace(b"\n", b",")
-        del buffer[:upto]
-        if data:
-            columns.add(_COPY_ESCAPE.sub(_copy_unescape, data) if b"\\" in data else data)
-
-    async def receive(data: bytes) -> None:
-        buffer.extend(data)
-        if len(buffer) >= _CHUNK_BYTES and (end := buffer.rfind(b"\n")) >= 0:
-            flush(end + 1)
-
-    connection = await engine.get_new_connection()
-    try:
-        await connection.copy_from_query(sql, *values, output=receive)
-    except BaseException:
-        connection.terminate()  # a polite close can wait forever after a COPY that stopped half way
-        raise
-    await connection.close()
-    flush(len(buffer))
-
-
 async def _load(definition: SurveyDefinition, version_id: int, mode: str | None, language: str | None,
                 date_from: date | None, date_to: date | None, *, context: bool, typed: bool = True
                 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The answers to one version (filtered), a row per response; with `context`, their modes and
-    languages too. Plain SQL, not the ORM: results may cover a million responses."""
-    clauses, values = _where(version_id, mode, language, date_from, date_to)
+    languages too. Plain SQL (`surveys.response_store`), not the ORM: results may cover a million responses."""
     columns = _Columns(definition, context=context, typed=typed)
-    engine = current_engine()
     try:
-        if isinstance(engine, SQLiteEngine):
-            await asyncio.to_thread(_read_sqlite, engine.connection_kwargs["database"], clauses, values, context,
-                                    columns)
-        else:
-            await _read_postgres(engine, clauses, values, context, columns)
+        await read_answers(AnswersWanted(version_id, mode, language, date_from, date_to), context=context,
+                           add=columns.add)
     except msgspec.ValidationError:
         if not typed:
             raise

@@ -25,7 +25,8 @@ from surveys import schemas
 from surveys.answers import CompiledSurvey, same_page_conditions, validate_response
 from surveys.bank import bank_questions, survey_from_bank
 from surveys.definition import SurveyDefinition, dump_definition, load_definition, text_for, validate_definition
-from surveys.ingest import ResponseWriter, Submission
+from surveys.ingest import ResponseWriter
+from surveys.response_store import Submission
 from surveys.tables import Invitation, Survey, SurveyResponse, SurveyVersion
 from surveys.xlsform import ReportEntry, export_xlsform, read_xlsform
 

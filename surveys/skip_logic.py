@@ -272,18 +272,18 @@ class _Parser(Cursor):
         return node
 
     def or_expr(self) -> Any:
-        items = [self.and_expr()]
-        while self.is_word("or"):
-            self.take()
-            items.append(self.and_expr())
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return self._joined("or", self.and_expr, Or)
 
     def and_expr(self) -> Any:
-        items = [self.unary()]
-        while self.is_word("and"):
+        return self._joined("and", self.unary, And)
+
+    def _joined(self, word: str, operand: Callable[[], Any], node: type[And] | type[Or]) -> Any:
+        """operand (word operand)*: a lone operand as it is, several as one `node` over them all."""
+        items = [operand()]
+        while self.is_word(word):
             self.take()
-            items.append(self.unary())
-        return items[0] if len(items) == 1 else And(tuple(items))
+            items.append(operand())
+        return items[0] if len(items) == 1 else node(tuple(items))
 
     def unary(self) -> Any:
         if self.is_word("not"):

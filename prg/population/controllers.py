@@ -13,7 +13,7 @@ from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from prg.errors import FileTooLarge
 from prg.population import schemas, services
-from prg.population.readers import MAX_UNCOMPRESSED_BYTES
+from prg.population.readers.nhs_digital import MAX_UNCOMPRESSED_BYTES
 from prg.settings import get_settings
 from prg.uploads import shown_name
 from prg.web import CurrentPractice

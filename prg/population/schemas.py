@@ -73,17 +73,9 @@ class ProfileSummary(msgspec.Struct):
     created_by: str | None  # the e-mail of whoever imported it, while their account exists
 
 
-class ProfileOut(msgspec.Struct):
-    id: int
-    dimension: str
-    label: str
-    age_detail: AgeDetail | None
-    extract_date: date
-    source_filename: str
-    publication: str
-    total: int
-    created_at: datetime
-    created_by: str | None
+class ProfileOut(ProfileSummary):
+    """A profile with its counts."""
+
     counts: list[CountOut]
 
 

@@ -27,12 +27,9 @@ from prg.population.dimensions import (
     parse_ethnic_category,
     parse_five_year_label,
 )
-from prg.population.readers import (
-    NhsDigitalExtract,
-    read_custom_dimension,
-    read_ethnicity_report,
-    read_nhs_digital,
-)
+from prg.population.readers.custom import read_custom_dimension
+from prg.population.readers.ethnicity import read_ethnicity_report
+from prg.population.readers.nhs_digital import NhsDigitalExtract, read_nhs_digital
 from prg.population.tables import PopulationCount, PopulationProfile
 from prg.uploads import shown_name
 

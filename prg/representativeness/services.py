@@ -49,7 +49,8 @@ from prg.population.dimensions import (
 )
 from prg.representativeness import schemas
 from prg.settings import get_settings
-from prg.stats import compare_groups, recruitment_targets
+from prg.stats.recruitment import recruitment_targets
+from prg.stats.representativeness import compare_groups
 
 BandsName = Literal["five_year", "des", "template_2014", "custom"]
 Level = Literal["category", "high_level"]

@@ -29,7 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.benchmarks.report import figure  # noqa: E402
 
-from prg.population.readers import read_nhs_digital  # noqa: E402
+from prg.population.readers.nhs_digital import read_nhs_digital  # noqa: E402
 
 TARGET_SECONDS = 1.0
 QUIN_HEADER = "PUBLICATION,EXTRACT_DATE,ORG_TYPE,ORG_CODE,ONS_CODE,POSTCODE,SEX,AGE_GROUP_5,NUMBER_OF_PATIENTS"

@@ -18,7 +18,7 @@ from tests.benchmarks.report import figure  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
-from prg.stats import compare_groups  # noqa: E402
+from prg.stats.representativeness import compare_groups  # noqa: E402
 
 TARGET_MS = 200.0
 REPEATS = 21

@@ -14,8 +14,9 @@ import pytest
 
 from prg.accounts.services import practice_id_for
 from prg.errors import Conflict
-from surveys import ingest
-from surveys.ingest import ResponseWriter, Submission
+from surveys import response_store
+from surveys.ingest import ResponseWriter
+from surveys.response_store import SQLiteStore, Submission
 from surveys.services import PublishedSurveys
 from surveys.tables import Invitation, Survey, SurveyResponse, SurveyVersion
 
@@ -133,7 +134,7 @@ async def test_a_batch_is_acknowledged_only_after_its_flush_to_disk(survey, data
         release.wait(10)
         os.fdatasync(fd)
 
-    monkeypatch.setattr(ingest, "_fdatasync", held_fdatasync)
+    monkeypatch.setattr(response_store, "_fdatasync", held_fdatasync)
     writer = ResponseWriter()
     await writer.start()
     try:
@@ -178,10 +179,10 @@ async def test_the_writer_checkpoints_so_the_wal_stays_small(survey, database):
     writer = ResponseWriter()
     await writer.start()
     wal_sizes = []
-    for batches in range(1, ingest.SQLiteStore.CHECKPOINT_EVERY * 6 + 1):  # one batch each
+    for batches in range(1, SQLiteStore.CHECKPOINT_EVERY * 6 + 1):  # one batch each
         await writer.submit(submission(survey))
-        if batches % (ingest.SQLiteStore.CHECKPOINT_EVERY * 2) == 0:
+        if batches % (SQLiteStore.CHECKPOINT_EVERY * 2) == 0:
             wal_sizes.append(os.path.getsize(path + "-wal"))
     await writer.stop()
-    assert writer.batches == ingest.SQLiteStore.CHECKPOINT_EVERY * 6
+    assert writer.batches == SQLiteStore.CHECKPOINT_EVERY * 6
     assert wal_sizes[2] <= wal_sizes[0] * 1.1  # checkpointed and reused, not growing with every batch

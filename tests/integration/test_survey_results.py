@@ -8,7 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from prg.stats import wilson_interval
+from prg.stats.intervals import wilson_interval
+from surveys import response_store
 from tests.helpers import DATA
 
 API = "/api/practices/Y90001/surveys"
@@ -118,7 +119,7 @@ async def test_filters_breakdowns_comparison_and_redaction(client, manager):
 
 
 async def test_change_since_an_earlier_survey_with_newcombes_interval(client, manager):
-    from prg.stats import difference_interval
+    from prg.stats.intervals import difference_interval
 
     earlier = await answered_survey(client, manager)  # good 32 of 42
     later = (await client.post(API, headers=manager.headers, json={"definition": DEFINITION})).json()
@@ -202,10 +203,8 @@ async def test_every_kind_of_answer_read_in_small_chunks_matches_a_hand_count(cl
     # Results read stored answers in chunks straight into columns (codes for single choice); with tiny
     # chunks every boundary case is crossed. The figures are recounted from the stored answers as the
     # API lists them, one response at a time.
-    from surveys import results as results_module
-
-    monkeypatch.setattr(results_module, "_CHUNK_ROWS", 7)
-    monkeypatch.setattr(results_module, "_CHUNK_BYTES", 300)
+    monkeypatch.setattr(response_store, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(response_store, "CHUNK_BYTES", 300)
     definition = {**DEFINITION, "sections": [{"id": "s", "questions": [FFT, SEX, CONTACT, RECOMMEND, VISITS, COMMENT]}]}
     survey = (await client.post(API, headers=manager.headers, json={"definition": definition})).json()
     url = f"{API}/{survey['id']}"
@@ -260,11 +259,10 @@ async def test_stored_answers_that_do_not_fit_the_definition_are_still_counted_a
     # parts (valid JSON, escaped by PostgreSQL's COPY) and, later, an answer code the survey does not
     # have, met in the middle of the read (one response per chunk). Every figure stays what the stored
     # answers say: the unknown code is answered but no option.
-    from surveys import results as results_module
     from surveys.tables import SurveyResponse, SurveyVersion
 
-    monkeypatch.setattr(results_module, "_CHUNK_ROWS", 1)
-    monkeypatch.setattr(results_module, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(response_store, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(response_store, "CHUNK_BYTES", 1)
 
     definition = {**DEFINITION, "sections": [{"id": "s", "questions": [FFT, SEX, COMMENT]}]}
     survey = (await client.post(API, headers=manager.headers, json={"definition": definition})).json()

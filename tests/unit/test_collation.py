@@ -1,4 +1,4 @@
-"""Collation: every number recomputed by hand on a small fixture, Wilson from prg.stats, disclosure control."""
+"""Collation: every number recomputed by hand on a small fixture, Wilson from prg.stats.intervals, disclosure control."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import t as student_t
 
-from prg.stats import wilson_interval
+from prg.stats.intervals import wilson_interval
 from surveys.collation import STAR, collate, crosstab, suppress_counts, suppress_table
 from surveys.definition import load_definition
 

@@ -14,13 +14,10 @@ import pytest
 
 from prg.errors import BadFile, ErrorDetail, FileTooLarge, InvalidInput
 from prg.population.dimensions import DES_TEMPLATE, FIVE_YEAR
-from prg.population.readers import (
-    NhsDigitalExtract,
-    parse_extract_date,
-    read_custom_dimension,
-    read_ethnicity_report,
-    read_nhs_digital,
-)
+from prg.population.readers import small_tables
+from prg.population.readers.custom import read_custom_dimension
+from prg.population.readers.ethnicity import read_ethnicity_report
+from prg.population.readers.nhs_digital import NhsDigitalExtract, parse_extract_date, read_nhs_digital
 from prg.uploads import check_xlsx_safety, safe_unzip_single
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -627,9 +624,7 @@ def test_json_with_a_bom_and_no_json_extension() -> None:
 
 
 def test_row_cap_applies_to_xlsx_and_csv(monkeypatch: pytest.MonkeyPatch) -> None:
-    from prg.population import readers
-
-    monkeypatch.setattr(readers, "MAX_TABLE_ROWS", 5)
+    monkeypatch.setattr(small_tables, "MAX_TABLE_ROWS", 5)
     rows = [["Group", "Count"]] + [[f"g{i}", i] for i in range(10)]
     with pytest.raises(FileTooLarge, match="more than 5 rows"):
         read_custom_dimension(xlsx_of(rows), "many.xlsx")

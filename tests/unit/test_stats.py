@@ -13,17 +13,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from prg.stats import (
+from prg.stats.goodness_of_fit import (
     EXACT_OUTCOME_LIMIT,
-    compare_groups,
     multinomial_gof_pvalue,
     multinomial_outcome_count,
     pearson_chi_square,
-    recruitment_targets,
     sample_multinomial,
-    wilson_interval,
-    wilson_intervals,
 )
+from prg.stats.intervals import wilson_interval, wilson_intervals
+from prg.stats.recruitment import recruitment_targets
+from prg.stats.representativeness import compare_groups
 
 # -------------------------------------------------------------------------------------------------------
 # Wilson score interval
@@ -599,7 +598,7 @@ def test_targets_at_realistic_sizes_meet_the_ratio_and_no_smaller_total_works(
 
 
 def test_difference_interval_matches_newcombe_1998_method_10():
-    from prg.stats import difference_interval
+    from prg.stats.intervals import difference_interval
 
     # Newcombe (1998) Statistics in Medicine 17:873-890, Table II, example (a): 56/70 - 48/80.
     d, low, high = difference_interval(56, 70, 48, 80)

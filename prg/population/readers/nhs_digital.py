@@ -1,26 +1,23 @@
-"""Readers for the files a practice brings: NHS Digital registered-patient CSVs, ethnicity reports and
-custom dimensions (CSV, XLSX or JSON). Adapters at the edge: bytes and a filename in, plain dataclasses out.
+"""NHS Digital's "Patients Registered at a GP Practice" files, read for one practice.
 
-Every problem found in a file's content is collected and raised together as `InvalidInput`, each naming its
-1-based spreadsheet row (header = row 1) and column; a file of the wrong kind, or a hostile one (zip bombs,
-nested archives, XML entities), is refused with `BadFile` before its content is parsed. The safety checks,
-decoding and table reading are `prg.uploads`', shared with every import; what is here is what these files
-mean (and, for the national NHS Digital files, a fast byte prefilter for one practice's rows).
+The 5-year file, the single-year-of-age files (one per sex) and the totals file, plain or zipped, of any
+release; the kind is told by the header. A national file holds about 7,000 practices, so the practice's
+rows are found by a byte prefilter (bytes.find of its code, then parsing only those lines), with a pandas
+scan of the needed columns as the fallback.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 import pandas as pd
 
-from prg.errors import BadFile, ErrorDetail, FileTooLarge, InvalidInput
+from prg.errors import BadFile, ErrorDetail, InvalidInput
 from prg.population.dimensions import (
     FEMALE,
     FIVE_YEAR,
@@ -29,83 +26,22 @@ from prg.population.dimensions import (
     SEXES,
     TOP_CODED_KEY,
     AgeBands,
-    parse_ethnic_category,
     regroup_five_year,
     regroup_single_year,
 )
-from prg.uploads import FORMULA_PREFIXES, MAX_UNZIPPED, column_letter, csv_bytes, decode_text, read_rows
+from prg.population.readers.small_tables import parse_count
+from prg.uploads import MAX_UNZIPPED, csv_bytes, decode_text
 
-# ---------------------------------------------------------------------------------------------------------
-# Limits (archive, encoding and cell checks are prg.uploads', shared with every other import)
-# ---------------------------------------------------------------------------------------------------------
+__all__ = ["MAX_UNCOMPRESSED_BYTES", "NhsDigitalExtract", "NhsKind", "parse_extract_date", "read_nhs_digital"]
 
 #: Largest CSV (plain, or once unzipped) accepted: a national single-year file is about 60 MB.
 MAX_UNCOMPRESSED_BYTES = MAX_UNZIPPED
-#: Largest ethnicity report or custom dimension upload (they hold a few dozen rows).
-MAX_REPORT_BYTES = 20 * 1024 * 1024
-MAX_TABLE_ROWS = 100_000
-MAX_GROUP_NAME_CHARS = 100
-MAX_GROUPS = 500
 #: Above this many candidate lines the byte prefilter gives way to a plain pandas scan (it never happens
 #: with a real practice code, which matches about 100 lines).
 _MAX_PREFILTER_LINES = 5_000
 #: A file holding this few practices, none of them the one asked for, has each named with its first row.
 _NAMED_OTHER_PRACTICES = 5
 
-
-# ---------------------------------------------------------------------------------------------------------
-# Small tables (ethnicity reports, custom dimensions)
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Table:
-    """Rows of a small uploaded table: (1-based spreadsheet row, cells as text); blank rows dropped."""
-
-    rows: list[tuple[int, list[str]]]
-    errors: list[ErrorDetail] = field(default_factory=list)
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (date,)):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _read_table(data: bytes, filename: str) -> _Table:
-    """A small CSV or XLSX upload (a .zip holding one CSV is accepted too) as rows of text cells; problems
-    with single cells (too long, a formula) come back as errors naming row and column letter."""
-    found = read_rows(data, filename, max_rows=MAX_TABLE_ROWS, max_bytes=MAX_REPORT_BYTES,
-                      allow_zipped_csv=True, too_many_rows=FileTooLarge)
-    errors = [ErrorDetail(message=p.message, row=p.row, column=column_letter(p.index)) for p in found.problems]
-    return _Table(rows=[(number, [_cell_text(v) for v in cells]) for number, cells in found.rows], errors=errors)
-
-
-def _header_key(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
-def _parse_count(text: str) -> int:
-    """A non-negative whole number ('1234', '1,234', '1234.0'); ValueError with a user-facing reason."""
-    t = text.strip().replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+", text.strip()) else text.strip()
-    if not t:
-        raise ValueError("the count is missing")
-    if re.fullmatch(r"-\d+(\.0*)?", t):
-        raise ValueError(f"the count {text.strip()!r} is negative")
-    if not re.fullmatch(r"\d+(\.0*)?", t):
-        raise ValueError(f"the count {text.strip()!r} is not a whole number")
-    return int(t.split(".")[0])
-
-
-# ---------------------------------------------------------------------------------------------------------
-# NHS Digital "Patients Registered at a GP Practice"
-# ---------------------------------------------------------------------------------------------------------
 
 NhsKind = Literal["five_year", "single_year", "totals"]
 
@@ -400,7 +336,7 @@ def _build_extract(rows: list[_NhsRow], layout: _Layout, ods: str, filename: str
             errors.append(ErrorDetail(
                 message=f"unknown age {v['age']!r}: expected {expected}", row=r.row, column=names["age"]))  # fmt: skip
         try:
-            count = _parse_count(v["count"])
+            count = parse_count(v["count"])
         except ValueError as exc:
             row_ok = False
             errors.append(ErrorDetail(message=str(exc).replace("the count", "NUMBER_OF_PATIENTS", 1),
@@ -507,318 +443,3 @@ def _check_totals(parsed: dict[tuple[str, int | str], tuple[int, int]], names: d
                 message=f"the ALL row for age {shown} says {stated} but {parts} = {added}",
                 row=total_row, column=count_col))  # fmt: skip
     return errors
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Ethnicity report (from the practice's clinical system)
-# ---------------------------------------------------------------------------------------------------------
-
-_TOTAL_LABELS = frozenset({"total", "totals", "grand total", "all", "all patients", "total patients"})
-_COUNT_HEADERS = frozenset({
-    "count", "counts", "patients", "number", "number of patients", "no of patients", "num patients",
-    "patient count", "n", "total", "frequency", "registered patients", "list size", "members", "people",
-    "number of people", "value",
-})  # fmt: skip
-_ETHNIC_CODE_HEADERS = frozenset({
-    "code", "ethnic category code", "ethnicity code", "ethnic code", "category code", "ethnic origin code",
-    "ethnic group code",
-})  # fmt: skip
-_ETHNIC_LABEL_HEADERS = frozenset({
-    "ethnic category", "ethnicity", "category", "ethnic group", "ethnic origin", "description", "label",
-    "ethnic category description", "ethnicity description", "ethnic category name", "group", "name",
-})  # fmt: skip
-
-
-def _find_column(header: list[str], exact: frozenset[str], contains: tuple[str, ...] = ()) -> int | None:
-    keys = [_header_key(h) for h in header]
-    for i, k in enumerate(keys):
-        if k in exact:
-            return i
-    for i, k in enumerate(keys):
-        if k and any(word in k for word in contains):
-            return i
-    return None
-
-
-def _cell(cells: list[str], i: int | None) -> str:
-    return cells[i] if i is not None and i < len(cells) else ""
-
-
-def read_ethnicity_report(data: bytes, filename: str) -> list[tuple[str, int]]:
-    """(ETHNIC CATEGORY code, patients) per row of a practice's ethnicity report, CSV or XLSX, in file order.
-
-    Columns are found by their headers, tolerantly (a code column such as 'Ethnic category code' / 'Code',
-    a label column such as 'Ethnic category' / 'Ethnicity', a count column such as 'Number of patients' /
-    'Patients' / 'Count'); a row may give the code, the label or both (they must agree). Blank, '99',
-    'not known' and 'not recorded' become '99', kept apart from 'Z' (not stated). A code that appears on
-    two rows is an error naming both, never summed. A 'Total' row is checked against the rows and dropped.
-    """
-    table = _read_table(data, filename)
-    errors = list(table.errors)
-    if not table.rows:
-        raise InvalidInput(f"{filename} has no rows", [ErrorDetail(message="the file is empty", row=1)])
-    header_row, header = table.rows[0]
-    code_i = _find_column(header, _ETHNIC_CODE_HEADERS, ("ethnic category code", "ethnicity code"))
-    label_i = _find_column(
-        [h if i != code_i else "" for i, h in enumerate(header)], _ETHNIC_LABEL_HEADERS, ("ethnic",)
-    )
-    count_i = _find_column(
-        [h if i not in (code_i, label_i) else "" for i, h in enumerate(header)],
-        _COUNT_HEADERS,
-        ("count", "number", "patients"),
-    )
-    missing = []
-    if code_i is None and label_i is None:
-        missing.append("an ethnic category code or ethnic category column")
-    if count_i is None:
-        missing.append("a count column (e.g. 'Number of patients')")
-    if missing:
-        raise BadFile(
-            f"{filename} does not look like an ethnicity report: row {header_row} should name "
-            f"{' and '.join(missing)}; it has {', '.join(repr(h) for h in header)}",
-            [ErrorDetail(message=f"missing {m}", row=header_row) for m in missing],
-        )
-    code_col = header[code_i] if code_i is not None else None
-    label_col = header[label_i] if label_i is not None else None
-    count_col = header[count_i] if count_i is not None else None
-
-    result: list[tuple[str, int]] = []
-    seen: dict[str, int] = {}
-    total_rows: list[tuple[int, int]] = []
-    for row_no, cells in table.rows[1:]:
-        code_text, label_text = _cell(cells, code_i).strip(), _cell(cells, label_i).strip()
-        try:
-            count = _parse_count(_cell(cells, count_i))
-        except ValueError as exc:
-            errors.append(ErrorDetail(message=str(exc), row=row_no, column=count_col))
-            count = None
-        if _header_key(code_text or label_text) in _TOTAL_LABELS and not (code_text and label_text):
-            if count is not None:
-                total_rows.append((row_no, count))
-            continue
-        source_col = code_col if code_text else label_col
-        try:
-            code = parse_ethnic_category(code_text or label_text)
-        except ValueError as exc:
-            errors.append(ErrorDetail(message=str(exc), row=row_no, column=source_col))
-            continue
-        if code_text and label_text:
-            try:
-                from_label = parse_ethnic_category(label_text)
-            except ValueError:
-                from_label = None  # an unfamiliar label beside a valid code: the code decides
-            if from_label is not None and from_label != code:
-                errors.append(ErrorDetail(
-                    message=f"code {code_text!r} ({code}) and label {label_text!r} ({from_label}) disagree",
-                    row=row_no, column=label_col))  # fmt: skip
-                continue
-        if code in seen:
-            errors.append(ErrorDetail(
-                message=f"ethnic category {code} appears twice: rows {seen[code]} and {row_no}",
-                row=row_no, column=source_col))  # fmt: skip
-            continue
-        seen[code] = row_no
-        if count is not None:
-            result.append((code, count))
-    if not errors and not result:
-        errors.append(ErrorDetail(message="no ethnic category rows under the header", row=header_row))
-    if not errors:
-        added = sum(n for _, n in result)
-        for row_no, stated in total_rows:
-            if stated != added:
-                errors.append(ErrorDetail(
-                    message=f"the total row says {stated} but the rows above add up to {added}",
-                    row=row_no, column=count_col))  # fmt: skip
-    if errors:
-        raise InvalidInput(f"{filename}: {len(errors)} problem(s) in the ethnicity report", errors)
-    return result
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Custom dimensions (carers, working status, ... counts the practice has)
-# ---------------------------------------------------------------------------------------------------------
-
-_GENERIC_GROUP_HEADERS = frozenset({
-    "group", "groups", "category", "categories", "name", "value", "label", "dimension", "characteristic",
-    "band", "item", "",
-})  # fmt: skip
-
-
-def _group_name_problem(name: str) -> str | None:
-    if not name:
-        return "the group name is empty"
-    if len(name) > MAX_GROUP_NAME_CHARS:
-        return f"the group name is {len(name)} characters long; the limit is {MAX_GROUP_NAME_CHARS}"
-    if name.startswith(FORMULA_PREFIXES):
-        return f"the name {name[:20]!r} starts with {name[0]!r} and could run as a spreadsheet formula; rename it"
-    return None
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"the key {k!r} appears twice")
-        out[k] = v
-    return out
-
-
-def read_custom_dimension(data: bytes, filename: str) -> tuple[str | None, dict[str, int]]:
-    """(dimension name or None, patients per group) from a CSV/XLSX of group,count rows or from JSON.
-
-    Tables: two columns, group then count; a header row is optional, and a group header that is not a
-    generic word ('Group', 'Category'...) is taken as the dimension's name ('Carer status'). JSON: either
-    {"name": "Carers", "groups": {"Carer": 120, ...}} or a plain {"Carer": 120, ...}. Group names must be
-    non-empty, at most 100 characters, unique ignoring case, and must not start with = + - @ (a cell that
-    could run as a formula when the profile is exported to a spreadsheet); counts are whole numbers >= 0.
-    """
-    if not data:
-        raise BadFile(f"{filename} is empty")
-    if len(data) > MAX_REPORT_BYTES:
-        raise FileTooLarge(f"{filename} is {len(data):,} bytes; the limit is {MAX_REPORT_BYTES:,}")
-    if filename.lower().endswith(".json") or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
-        return _custom_from_json(data, filename)
-    return _custom_from_table(data, filename)
-
-
-def _custom_from_json(data: bytes, filename: str) -> tuple[str | None, dict[str, int]]:
-    try:
-        obj = json.loads(decode_text(data), object_pairs_hook=_no_duplicate_keys)
-    except ValueError as exc:  # JSONDecodeError is a ValueError, so is a duplicate key
-        raise BadFile(f"{filename} is not valid JSON ({exc})") from None
-    if not isinstance(obj, dict):
-        raise BadFile(f"{filename}: expected a JSON object of group names to counts")
-    name: object = None
-    groups: object = obj
-    if isinstance(obj.get("groups"), dict):
-        name, groups = obj.get("name"), obj["groups"]
-        extra = sorted(set(obj) - {"name", "groups"})
-        if extra:
-            raise InvalidInput(
-                f"{filename}: unexpected key(s) {', '.join(extra)}",
-                [ErrorDetail(message="unexpected key; expected only 'name' and 'groups'", field=k) for k in extra],
-            )
-    assert isinstance(groups, dict)
-    errors: list[ErrorDetail] = []
-    if name is not None:
-        if not isinstance(name, str):
-            errors.append(ErrorDetail(message="the name must be text", field="name"))
-            name = None
-        else:
-            name = name.strip()
-            problem = _group_name_problem(name) if name else None
-            if problem:
-                errors.append(ErrorDetail(message=problem.replace("group name", "dimension name"), field="name"))
-    entries = []
-    for key, value in groups.items():
-        path = f"groups.{key[:40]}" if groups is not obj else key[:40]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            isinstance(value, float) and not value.is_integer()
-        ):
-            errors.append(ErrorDetail(message=f"the count {value!r} is not a whole number", field=path))
-            continue
-        if value < 0:
-            errors.append(ErrorDetail(message=f"the count {value!r} is negative", field=path))
-            continue
-        entries.append((key.strip(), int(value), None, path))
-    groups_out = _validate_groups(entries, errors, filename)
-    return (name or None), groups_out  # type: ignore[return-value]
-
-
-def _custom_from_table(data: bytes, filename: str) -> tuple[str | None, dict[str, int]]:
-    table = _read_table(data, filename)
-    errors = list(table.errors)
-    if not table.rows:
-        raise InvalidInput(f"{filename} has no rows", [ErrorDetail(message="the file is empty", row=1)])
-    first_row, first = table.rows[0]
-    has_header = True
-    try:
-        _parse_count(_cell(first, 1))
-        has_header = False  # the first row already holds a count: there is no header
-    except ValueError:
-        pass
-    name: str | None = None
-    group_i, count_i = 0, 1
-    group_col, count_col = "A", "B"
-    body = table.rows
-    if has_header:
-        body = table.rows[1:]
-        width = len([c for c in first if c])
-        if width < 2:
-            raise BadFile(
-                f"{filename}: expected two columns, a group and a count; row {first_row} has {first!r}",
-                [ErrorDetail(message="expected two columns: group, count", row=first_row)],
-            )
-        found = _find_column(first, _COUNT_HEADERS, ("count", "number", "patients"))
-        if found is not None:
-            count_i = found
-        group_i = next(i for i, c in enumerate(first) if c and i != count_i)
-        group_col, count_col = first[group_i] or "A", _cell(first, count_i) or column_letter(count_i)
-        header_name = first[group_i].strip()
-        if _header_key(header_name) not in _GENERIC_GROUP_HEADERS:
-            problem = _group_name_problem(header_name)
-            if problem:
-                errors.append(ErrorDetail(message=problem.replace("group name", "dimension name"),
-                                          row=first_row, column=column_letter(group_i)))  # fmt: skip
-            else:
-                name = header_name
-    entries = []
-    for row_no, cells in body:
-        extra = next((i for i, c in enumerate(cells) if c and c.strip() and i not in (group_i, count_i)), None)
-        if extra is not None:  # a ragged or shifted row: which cell is the count is anyone's guess
-            errors.append(ErrorDetail(message="a value beyond the group and count columns", row=row_no,
-                                      column=column_letter(extra)))
-            continue
-        try:
-            count = _parse_count(_cell(cells, count_i))
-        except ValueError as exc:
-            errors.append(ErrorDetail(message=str(exc), row=row_no, column=count_col))
-            count = None
-        group = _cell(cells, group_i).strip()
-        if count is not None:
-            entries.append((group, count, row_no, group_col))
-        elif _group_name_problem(group):
-            entries.append((group, 0, row_no, group_col))  # still report a bad name on the same row
-    groups = _validate_groups(entries, errors, filename)
-    return name, groups
-
-
-def _validate_groups(
-    entries: list[tuple[str, int, int | None, str]], errors: list[ErrorDetail], filename: str
-) -> dict[str, int]:
-    """entries: (group, count, row or None for JSON, column or JSON field). Raises with every problem."""
-    out: dict[str, int] = {}
-    seen: dict[str, tuple[str, int | None]] = {}
-    for group, count, row, where in entries:
-        at = {"row": row, "column": where} if row is not None else {"field": where}
-        problem = _group_name_problem(group)
-        if problem:
-            errors.append(ErrorDetail(message=problem, **at))  # type: ignore[arg-type]
-            continue
-        folded = group.casefold()
-        if folded in seen:
-            other, other_row = seen[folded]
-            where_before = f"row {other_row}" if other_row is not None else repr(other)
-            errors.append(ErrorDetail(
-                message=f"the group {group!r} repeats {other!r} ({where_before}); names must be unique ignoring case",
-                **at))  # type: ignore[arg-type]  # fmt: skip
-            continue
-        seen[folded] = (group, row)
-        out[group] = count
-    if len(out) > MAX_GROUPS:
-        errors.append(ErrorDetail(message=f"{len(out)} groups; the limit is {MAX_GROUPS}"))
-    if not out and not errors:
-        errors.append(ErrorDetail(message="no groups found", row=1))
-    if errors:
-        raise InvalidInput(f"{filename}: {len(errors)} problem(s) in the custom dimension", errors)
-    return out
-
-
-__all__ = [
-    "MAX_UNCOMPRESSED_BYTES",
-    "NhsDigitalExtract",
-    "parse_extract_date",
-    "read_custom_dimension",
-    "read_ethnicity_report",
-    "read_nhs_digital",
-]
